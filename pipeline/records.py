@@ -1,0 +1,205 @@
+"""Small typed records that flow between the pipeline's stages.
+
+Data flows one way: PDF -> :class:`PageLayout` (words, rules, fills) ->
+:class:`TextBlock` + :class:`Table` -> entities/facts -> trial records -> exports.
+Every record that holds extracted text also holds where it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BBox = tuple[float, float, float, float]
+"""(x0, top, x1, bottom) in PDF points, origin at the page's top-left corner."""
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word of a page's text layer, with its font and position."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    fontname: str
+    size: float
+    page: int
+
+    @property
+    def bbox(self) -> BBox:
+        return (self.x0, self.top, self.x1, self.bottom)
+
+    @property
+    def bold(self) -> bool:
+        return "bold" in self.fontname.lower()
+
+    @property
+    def italic(self) -> bool:
+        name = self.fontname.lower()
+        return "italic" in name or "oblique" in name
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A horizontal or vertical ruling line (drawn as a line or a thin rectangle)."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def horizontal(self) -> bool:
+        return (self.x1 - self.x0) >= (self.bottom - self.top)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """A filled rectangle that is not a rule: row shading, figure panels, boxes."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    stroked: bool = False
+    filled: bool = True
+
+    @property
+    def bbox(self) -> BBox:
+        return (self.x0, self.top, self.x1, self.bottom)
+
+
+@dataclass(slots=True)
+class PageLayout:
+    """Everything later stages need from one page, read from the PDF exactly once."""
+
+    number: int  # 1-based
+    width: float
+    height: float
+    rotation: int
+    words: list[Word]
+    rules: list[Rule] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    graphics: list[BBox] = field(default_factory=list)  # curves and images (figure art)
+
+
+@dataclass(slots=True)
+class Line:
+    """Words on one baseline that belong together (one column of text)."""
+
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return min(w.x0 for w in self.words)
+
+    @property
+    def x1(self) -> float:
+        return max(w.x1 for w in self.words)
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def size(self) -> float:
+        return max(w.size for w in self.words)
+
+    @property
+    def page(self) -> int:
+        return self.words[0].page
+
+    @property
+    def bbox(self) -> BBox:
+        return (self.x0, self.top, self.x1, self.bottom)
+
+
+BLOCK_TYPES = (
+    "title",
+    "heading",
+    "paragraph",
+    "caption",
+    "footnote",
+    "reference",
+    "abbreviation",
+    "figure_text",
+    "front_matter",
+)
+
+
+@dataclass(slots=True)
+class TextBlock:
+    """A block of narrative (or other non-table) text with its page, box and type."""
+
+    id: str
+    page: int
+    bbox: BBox
+    type: str
+    text: str
+    column: int = 0  # 0 = full width, 1 = left, 2 = right
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "page": self.page,
+            "bbox": [round(v, 2) for v in self.bbox],
+            "type": self.type,
+            "column": self.column,
+            "text": self.text,
+        }
+
+
+@dataclass(slots=True)
+class Cell:
+    """One table cell: its text lines (one item per printed line) and where it was printed."""
+
+    column: str
+    lines: list[str]
+    page: int
+    bbox: BBox | None
+    derived_from: str | None = None  # e.g. "fill-down" or "split:nct"
+
+    @property
+    def text(self) -> str:
+        return join_cell_lines(self.lines)
+
+
+def join_cell_lines(lines: list[str]) -> str:
+    """Join wrapped lines of one cell with single spaces, keeping line-end hyphens as printed.
+
+    Table cells are reproduced as printed, so no dehyphenation happens here: a curator
+    compares them with the page, and "Staffing- related" is what the page shows.
+    """
+    return " ".join(line.strip() for line in lines if line.strip())
+
+
+@dataclass(slots=True)
+class TableRow:
+    table: int
+    row: int  # 1-based across the whole table
+    block: int  # 1-based chunk (page) the row was printed in
+    cells: dict[str, Cell]
+    page: int
+    bbox: BBox
+
+
+@dataclass(slots=True)
+class Table:
+    number: int
+    caption: str
+    columns: list[str]  # output column keys, in order (after table,row,block)
+    labels: list[str]  # printed column labels, group header prefixed
+    footnote: str
+    pages: list[int]
+    rows: list[TableRow]
+    multi_item_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,135 @@
+"""Assemble a table's chunks (one per page) into one :class:`Table` with keyed cells."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from pipeline.records import Cell, Table, TableRow, join_cell_lines
+from pipeline.tables.grid import ChunkGrid
+from pipeline.tables.locate import TableChunk
+from pipeline.tables.vocabulary import ColumnSpec, load_vocabulary, slugify
+
+REGISTRY_REF_RE = re.compile(r"^(?P<id>[A-Za-z][A-Za-z]*-?\d[\w-]*?)\s*(?:\[(?P<ref>[^\]]*)\])?\s*$")
+
+
+def _column_specs(labels: list[str]) -> list[tuple[str, ColumnSpec | None]]:
+    """Output key per printed column: the vocabulary's when most labels are known, else slugs."""
+    vocab = load_vocabulary()
+    matched = [vocab.match(lbl.split(": ", 1)[-1]) if lbl else None for lbl in labels]
+    known = sum(1 for m in matched if m)
+    use_vocab = known >= max(1, len(labels) // 2)
+    keys: list[tuple[str, ColumnSpec | None]] = []
+    seen: set[str] = set()
+    for label, spec in zip(labels, matched):
+        if use_vocab and spec and spec.key not in seen:
+            key, chosen = spec.key, spec
+        else:
+            key, chosen = slugify(label.split(": ", 1)[-1] if label else "column"), None
+        base, n = key, 2
+        while key in seen:
+            key, n = f"{base}_{n}", n + 1
+        seen.add(key)
+        keys.append((key, chosen))
+    return keys
+
+
+def _chunk_column_map(first: ChunkGrid, grid: ChunkGrid, warnings: list[str], where: str) -> list[int | None]:
+    """For each column of a continuation chunk, the index of the table's column it continues."""
+    if len(grid.columns) == len(first.columns):
+        return list(range(len(grid.columns)))
+    warnings.append(f"{where}: {len(grid.columns)} columns where the table's first chunk has "
+                    f"{len(first.columns)}; columns matched by label and position")
+    mapping: list[int | None] = []
+    for i, label in enumerate(grid.labels):
+        match = next((j for j, lbl in enumerate(first.labels) if label and lbl == label), None)
+        if match is None:
+            x0 = grid.columns[i][0]
+            match = min(range(len(first.columns)), key=lambda j: abs(first.columns[j][0] - x0))
+        mapping.append(match)
+    return mapping
+
+
+def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]]) -> Table:
+    """Merge one table's chunks: shared columns, continuous row numbers, filled spanning cells."""
+    first_chunk, first = chunks[0]
+    warnings: list[str] = []
+    labels = [f"{g}: {lbl}" if g else lbl for g, lbl in zip(first.group_labels, first.labels)]
+    specs = _column_specs(labels)
+    vocab = load_vocabulary()
+    columns: list[str] = []
+    for key, spec in specs:
+        columns.append(key)
+        if spec and spec.split == "registry_ref":
+            columns.append("ref")
+    rows: list[TableRow] = []
+    spanning_keys: set[str] = set()
+    for block, (chunk, grid) in enumerate(chunks, start=1):
+        where = f"Table {chunk.number}, page {chunk.page}"
+        mapping = _chunk_column_map(first, grid, warnings, where)
+        spanning_keys |= {specs[mapping[c]][0] for c in grid.spanning_columns if mapping[c] is not None}
+        for chunk_row in grid.rows:
+            cells: dict[str, Cell] = {}
+            for col, frag in chunk_row.cells.items():
+                target = mapping[col]
+                if target is None:
+                    continue
+                key, spec = specs[target]
+                lines = [ln.text for ln in frag.lines]
+                if key in cells:  # two printed columns mapped onto one: keep both texts
+                    cells[key].lines += lines
+                    continue
+                cells[key] = Cell(column=key, lines=lines, page=chunk.page, bbox=frag.bbox)
+                if spec and spec.split == "registry_ref":
+                    _split_registry_ref(cells, key, warnings, where)
+            rows.append(TableRow(table=chunk.number, row=len(rows) + 1, block=block, cells=cells,
+                                 page=chunk.page, bbox=chunk_row.bbox))
+    _fill_down(rows, spanning_keys)
+    footnote = " ".join(ln.text for chunk, _ in chunks for ln in chunk.footnote_lines)
+    return Table(number=first_chunk.number, caption=first_chunk.caption.title, columns=columns,
+                 labels=labels, footnote=footnote, pages=sorted({c.page for c, _ in chunks}), rows=rows,
+                 multi_item_columns=[k for k in columns if k in vocab.multi_item], warnings=warnings)
+
+
+def _split_registry_ref(cells: dict[str, Cell], key: str, warnings: list[str], where: str) -> None:
+    """Split "NCT03430011 [29]" into the registry id cell and its citation cell ("ref")."""
+    cell = cells[key]
+    text = join_cell_lines(cell.lines)
+    m = REGISTRY_REF_RE.match(text)
+    if not m:
+        warnings.append(f"{where}: registry cell {text!r} is not an id with an optional [citation]")
+        return
+    cell.lines = [m.group("id")]
+    ref = (m.group("ref") or "").strip()
+    if ref:
+        cells["ref"] = Cell(column="ref", lines=[ref], page=cell.page, bbox=cell.bbox, derived_from=f"split:{key}")
+
+
+def _fill_down(rows: list[TableRow], keys: set[str]) -> None:
+    """Give every row under a spanning cell that cell's value (with the spanning cell's box)."""
+    last: dict[str, Cell] = {}
+    for row in rows:
+        for key in keys:
+            cell = row.cells.get(key)
+            if cell is not None and cell.lines:
+                last[key] = cell
+            elif key in last:
+                src = last[key]
+                row.cells[key] = Cell(column=key, lines=list(src.lines), page=src.page, bbox=src.bbox,
+                                      derived_from="fill-down")
+
+
+def cell_text(table: Table, cell: Cell | None) -> str:
+    if cell is None:
+        return ""
+    if cell.column in table.multi_item_columns:
+        return "\n".join(cell.lines)
+    return join_cell_lines(cell.lines)
+
+
+def group_chunks(chunks: list[tuple[TableChunk, ChunkGrid]]) -> list[list[tuple[TableChunk, ChunkGrid]]]:
+    """Group chunks by table number, in page order (a continuation joins its table)."""
+    by_number: dict[int, list[tuple[TableChunk, ChunkGrid]]] = defaultdict(list)
+    for item in chunks:
+        by_number[item[0].number].append(item)
+    return [sorted(v, key=lambda it: it[0].page) for _, v in sorted(by_number.items())]

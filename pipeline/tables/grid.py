@@ -1,0 +1,201 @@
+"""Column grid and row structure of one table chunk, from word positions alone.
+
+Columns are the vertical strips of the body that no phrase crosses; rows start where a
+cell's text starts (cells wrap at the table's line pitch, rows are set further apart or
+divided by rules/shading). A cell whose text runs past the start of the next row spans
+several rows (a group label such as "Strategies Under Investigation").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.geometry import group_lines, merge_intervals, split_line, union_bbox
+from pipeline.records import BBox, Line, Word
+
+
+@dataclass(slots=True)
+class Fragment:
+    """Consecutive lines of one column set at the table's line pitch: one cell's text."""
+
+    lines: list[Line]
+
+    @property
+    def top(self) -> float:
+        return self.lines[0].top
+
+    @property
+    def bottom(self) -> float:
+        return self.lines[-1].bottom
+
+    @property
+    def bbox(self) -> BBox:
+        return union_bbox(ln.bbox for ln in self.lines)
+
+
+@dataclass(slots=True)
+class ChunkRow:
+    top: float
+    cells: dict[int, Fragment]
+
+    @property
+    def bbox(self) -> BBox:
+        return union_bbox(f.bbox for f in self.cells.values())
+
+
+@dataclass(slots=True)
+class ChunkGrid:
+    columns: list[tuple[float, float]]
+    labels: list[str]  # printed label per column ("" when the chunk prints none)
+    group_labels: list[str]  # group header above the column ("" when none)
+    rows: list[ChunkRow]
+    spanning_columns: set[int]
+
+
+def _phrase_gap(words: list[Word]) -> float:
+    size = max((w.size for w in words), default=7.0)
+    return 0.5 * size
+
+
+def column_intervals(body_words: list[Word]) -> list[tuple[float, float]]:
+    """x-ranges of the body's columns: phrases (words a space apart) projected and merged."""
+    if not body_words:
+        return []
+    gap = _phrase_gap(body_words)
+    phrases = []
+    for line in group_lines(body_words):
+        phrases += [(p.x0, p.x1) for p in split_line(line, gap)]
+    return merge_intervals(phrases)
+
+
+def _slot_index(columns: list[tuple[float, float]], x: float) -> int:
+    """Index of the column whose slot (extended to the midpoints between columns) holds x."""
+    for i in range(len(columns) - 1):
+        if x < (columns[i][1] + columns[i + 1][0]) / 2:
+            return i
+    return len(columns) - 1
+
+
+def _by_column(words: list[Word], columns: list[tuple[float, float]]) -> dict[int, list[Word]]:
+    out: dict[int, list[Word]] = {}
+    for w in words:
+        out.setdefault(_slot_index(columns, (w.x0 + w.x1) / 2), []).append(w)
+    return out
+
+
+def _fragments(lines: list[Line], max_pitch: float, separators: list[float]) -> list[Fragment]:
+    frags: list[Fragment] = []
+    for line in lines:
+        if frags:
+            prev = frags[-1].lines[-1]
+            crosses = any(prev.bottom - 0.5 <= y <= line.top + 0.5 for y in separators)
+            if line.top - prev.top <= max_pitch and not crosses:
+                frags[-1].lines.append(line)
+                continue
+        frags.append(Fragment([line]))
+    return frags
+
+
+def line_pitch(columns_lines: list[list[Line]], size: float) -> float:
+    """The table's line pitch: the smallest step that recurs between lines of one column.
+
+    Wrapped cells set their lines at this pitch; rows are set further apart. A table whose
+    smallest recurring step exceeds normal leading has no wrapped cells at all.
+    """
+    steps = []
+    for lines in columns_lines:
+        tops = [ln.top for ln in lines]
+        steps += [b - a for a, b in zip(tops, tops[1:]) if b - a >= 0.8 * size]
+    steps.sort()
+    need = max(2, len(steps) // 20)
+    for s in steps:
+        if sum(1 for t in steps if abs(t - s) <= 0.6) >= need:
+            return min(s, 1.3 * size)
+    return 1.2 * size
+
+
+def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
+                     separators: list[float]) -> ChunkGrid:
+    columns = column_intervals(body_words)
+    size = max((w.size for w in body_words), default=7.0)
+    body_cols = _by_column(body_words, columns)
+    col_lines = {i: group_lines(ws) for i, ws in body_cols.items()}
+    pitch = line_pitch(list(col_lines.values()), size)
+    max_pitch = pitch + 0.2 * size
+    col_frags = {i: _fragments(lines, max_pitch, separators) for i, lines in col_lines.items()}
+
+    tops = sorted(f.top for frags in col_frags.values() for f in frags)
+    anchors: list[float] = []
+    for t in tops:
+        if not anchors or t - anchors[-1] > 0.5 * pitch:
+            anchors.append(t)
+    rows = [ChunkRow(top=a, cells={}) for a in anchors]
+    spanning: set[int] = set()
+    for col, frags in col_frags.items():
+        for frag in frags:
+            idx = max(i for i, a in enumerate(anchors) if a <= frag.top + 0.5 * pitch)
+            rows[idx].cells[col] = frag
+            if idx + 1 < len(anchors) and frag.bottom > anchors[idx + 1] + 0.5:
+                spanning.add(col)
+    labels, groups = header_labels(header_words, columns)
+    return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
+                     spanning_columns=spanning)
+
+
+def _header_phrases(words: list[Word], columns: list[tuple[float, float]]) -> list[Line]:
+    """Header phrases, also split where a word starts at a body column's left edge.
+
+    Labels set tight together ("Location NCT") still start where their column starts.
+    """
+    gap = _phrase_gap(words)
+    edges = [c[0] for c in columns[1:]]
+    out: list[Line] = []
+    for line in group_lines(words):
+        for phrase in split_line(line, gap):
+            current: list[Word] = []
+            for w in phrase.words:
+                if current and any(current[0].x0 < e - 0.5 <= w.x0 for e in edges):
+                    out.append(Line(current))
+                    current = []
+                current.append(w)
+            out.append(Line(current))
+    return out
+
+
+def header_labels(header_words: list[Word], columns: list[tuple[float, float]]) -> tuple[list[str], list[str]]:
+    """Printed label of each column, and the group header that stands over it.
+
+    A column's header text that falls into two blocks (a wider gap than its line pitch)
+    is a group header over a label ("Outcomes" over "ORR%"). The group header also
+    covers the columns to its right whose own labels start below it.
+    """
+    n = len(columns)
+    labels = [""] * n
+    groups = [""] * n
+    if not header_words or not n:
+        return labels, groups
+    size = max(w.size for w in header_words)
+    by_col: dict[int, list[Word]] = {}
+    for phrase in _header_phrases(header_words, columns):
+        by_col.setdefault(_slot_index(columns, (phrase.x0 + phrase.x1) / 2), []).extend(phrase.words)
+    col_lines = {i: group_lines(ws) for i, ws in by_col.items()}
+    pitch = line_pitch(list(col_lines.values()), size)
+    starts: dict[int, float] = {}
+    group_spans: list[tuple[int, str, float]] = []  # (column, text, bottom)
+    for i, lines in col_lines.items():
+        frags = _fragments(lines, pitch + 0.1 * size, [])
+        starts[i] = frags[0].top
+        if len(frags) >= 2:
+            group = " ".join(ln.text for ln in frags[0].lines)
+            groups[i] = group
+            group_spans.append((i, group, frags[0].bottom))
+            labels[i] = " ".join(ln.text for f in frags[1:] for ln in f.lines)
+        else:
+            labels[i] = " ".join(ln.text for ln in frags[0].lines)
+    for col, text, bottom in group_spans:
+        for j in range(col + 1, n):
+            if j in starts and starts[j] > bottom and not groups[j]:
+                groups[j] = text
+            else:
+                break
+    return labels, groups
