@@ -1,0 +1,1 @@
+"""Prefect flows: thin wiring of the pipeline's stages, with timing, retries and outputs."""

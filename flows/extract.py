@@ -1,0 +1,105 @@
+"""The `extract_review` flow: load -> tables -> text -> write, one PDF to one output folder."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.utilities.annotations import quote
+
+from pipeline import __version__
+from pipeline.document import DocumentInfo, document_info, table_regions
+from pipeline.outputs import atomic_output_dir, document_json, write_json, write_tables, write_text_blocks
+from pipeline.pdf_loader import LoadedDocument, load_pdf
+from pipeline.records import Table, TextBlock
+from pipeline.tables import TableChunk, extract_tables
+from pipeline.text_layer import build_text_blocks
+
+StageCallback = Callable[[str, str], None]  # (stage, "start" | "done")
+
+
+@dataclass(slots=True)
+class ExtractionSummary:
+    pdf: str
+    out: str
+    info: DocumentInfo
+    tables: int
+    rows: int
+    blocks: int
+    warnings: list[str]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _timed(timings: dict[str, float], name: str, notify: StageCallback | None, fn, *args, **kwargs):
+    """Run a stage as a Prefect task inside a flow run, as a plain function outside one."""
+    if notify:
+        notify(name, "start")
+    start = time.perf_counter()
+    if FlowRunContext.get():
+        # quote(): big pipeline records are passed as they are; Prefect would otherwise walk
+        # every word of the document looking for futures, which costs seconds.
+        result = fn(*(quote(a) for a in args), **kwargs)
+    else:
+        result = fn.fn(*args, **kwargs)
+    timings[name] = time.perf_counter() - start
+    if notify:
+        notify(name, "done")
+    return result
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load_task(pdf: str, password: str | None) -> LoadedDocument:
+    return load_pdf(pdf, password=password)
+
+
+@task(name="tables", cache_policy=NO_CACHE)
+def tables_task(doc: LoadedDocument) -> tuple[list[Table], list[TableChunk]]:
+    return extract_tables(doc)
+
+
+@task(name="text", cache_policy=NO_CACHE)
+def text_task(doc: LoadedDocument, chunks: list[TableChunk]) -> list[TextBlock]:
+    return build_text_blocks(doc.pages, table_regions(chunks))
+
+
+@task(name="write", cache_policy=NO_CACHE)
+def write_task(out: str, info: DocumentInfo, blocks: list[TextBlock], tables: list[Table],
+               timings: dict[str, float], warnings: list[str]) -> None:
+    counts = {"tables": len(tables), "table_rows": sum(len(t.rows) for t in tables), "text_blocks": len(blocks)}
+    with atomic_output_dir(Path(out)) as tmp:
+        write_text_blocks(tmp / "text.jsonl", blocks)
+        write_tables(tmp / "tables", tables)
+        write_json(tmp / "document.json", document_json(info, timings, __version__, warnings, counts))
+
+
+def run_extraction(pdf: str, out: str, password: str | None = None,
+                   notify: StageCallback | None = None) -> ExtractionSummary:
+    """The flow's body: callable inside a Prefect flow run (tasks) or without one (plain calls)."""
+    timings: dict[str, float] = {}
+    doc = _timed(timings, "load", notify, load_task, pdf, password)
+    tables, chunks = _timed(timings, "tables", notify, tables_task, doc)
+    blocks = _timed(timings, "text", notify, text_task, doc, chunks)
+    info = document_info(doc, blocks)
+    warnings = doc.warnings + [w for t in tables for w in t.warnings]
+    # document.json records the stages before it; the write itself is timed for the summary.
+    _timed(timings, "write", notify, write_task, out, info, blocks, tables, dict(timings), warnings)
+    return ExtractionSummary(pdf=str(pdf), out=str(out), info=info, tables=len(tables),
+                             rows=sum(len(t.rows) for t in tables), blocks=len(blocks),
+                             warnings=warnings, seconds=timings)
+
+
+def stderr_progress(stage: str, event: str) -> None:
+    """Per-stage progress lines on stderr (stdout stays free for data)."""
+    print(f"  {'->' if event == 'start' else 'ok'} {stage}", file=sys.stderr, flush=True)
+
+
+@flow(name="extract_review")
+def extract_review(pdf: str, out: str, password: str | None = None, progress: bool = True) -> ExtractionSummary:
+    """Extract one review PDF's text layer and tables into *out* (written atomically)."""
+    return run_extraction(pdf, out, password, notify=stderr_progress if progress else None)

@@ -1,0 +1,44 @@
+"""Document-level facts: title, DOI and the table regions the text layer must skip."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.pdf_loader import LoadedDocument
+from pipeline.records import BBox, TextBlock
+from pipeline.tables.locate import TableChunk
+
+DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;)\]])")
+
+
+@dataclass(slots=True)
+class DocumentInfo:
+    title: str
+    doi: str | None
+    page_count: int
+    sha256: str
+    source: str
+    metadata: dict = field(default_factory=dict)
+
+
+def table_regions(chunks: list[TableChunk]) -> dict[int, list[BBox]]:
+    """Page -> regions (caption, header, body, footnote) that belong to tables."""
+    regions: dict[int, list[BBox]] = {}
+    for chunk in chunks:
+        regions.setdefault(chunk.page, []).append(chunk.bbox)
+    return regions
+
+
+def document_info(doc: LoadedDocument, blocks: list[TextBlock]) -> DocumentInfo:
+    """Title from the title block (else the PDF metadata), DOI from the text (else metadata)."""
+    title_block = next((b.text for b in blocks if b.type == "title"), "")
+    title = title_block or str(doc.metadata.get("Title", "")).strip() or doc.path.stem
+    doi = None
+    for text in [b.text for b in blocks if b.page == 1] + [str(v) for v in doc.metadata.values()]:
+        m = DOI_RE.search(text)
+        if m:
+            doi = m.group(1)
+            break
+    return DocumentInfo(title=title, doi=doi, page_count=doc.page_count, sha256=doc.sha256,
+                        source=doc.path.name, metadata=doc.metadata)

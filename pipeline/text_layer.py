@@ -1,0 +1,314 @@
+"""The narrative text layer: running heads dropped, reading order rebuilt, blocks typed.
+
+Input: the pages' words and the regions that tables occupy. Output: :class:`TextBlock`
+records in reading order, each with its page, bounding box and type. Table cells never
+enter the narrative; text drawn inside figures is kept apart as ``figure_text``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pipeline.geometry import dominant_size, group_lines, inside, split_line, union_bbox
+from pipeline.records import BBox, Line, PageLayout, TextBlock, Word
+
+HEAD_BAND = 0.07  # top/bottom share of the page where running heads and folios live
+PAGE_NUMBER_RE = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE)
+FIGURE_CAPTION_RE = re.compile(r"^(Fig\.?|Figure)\s*\d+", re.IGNORECASE)
+REFERENCE_START_RE = re.compile(r"^\[?\d{1,4}[.\]]\s")
+SECTION_TYPES = {"references": "reference", "bibliography": "reference", "abbreviations": "abbreviation",
+                 "list of abbreviations": "abbreviation"}
+_WORD_CHARS_RE = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+@dataclass(slots=True)
+class _Piece:
+    """Part of a printed line that belongs to one column (or spans the page)."""
+
+    line: Line
+    column: int  # 0 = full width, 1 = left, 2 = right
+
+    @property
+    def top(self) -> float:
+        return self.line.top
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\d+", "#", text.strip().lower())
+
+
+def running_heads(pages: list[PageLayout]) -> set[str]:
+    """Shapes (digits masked) of text repeated in the top/bottom band of many pages."""
+    counts: Counter[str] = Counter()
+    for page in pages:
+        band = HEAD_BAND * page.height
+        seen = set()
+        for line in group_lines([w for w in page.words if w.bottom < band or w.top > page.height - band]):
+            for piece in split_line(line, _head_gap(line)):
+                seen.add(_shape(piece.text))
+        counts.update(seen)
+    need = max(2, len(pages) // 2)
+    return {shape for shape, n in counts.items() if n >= need}
+
+
+def _head_gap(line: Line) -> float:
+    return 1.5 * min(w.size for w in line.words)
+
+
+def figure_regions(page: PageLayout) -> list[BBox]:
+    """Framed or drawn figure areas: a box that holds vector art, or a cluster of art."""
+    regions = []
+    art = page.graphics
+    for f in page.fills:
+        area = (f.x1 - f.x0) * (f.bottom - f.top)
+        holds = sum(1 for g in art if inside(g, f.bbox))
+        if area > 0.05 * page.width * page.height and holds >= 3:
+            regions.append(f.bbox)
+    loose = [g for g in art if not any(inside(g, r) for r in regions)]
+    if len(loose) >= 5:
+        regions.append(union_bbox(loose))
+    return regions
+
+
+def _split_columns(lines: list[Line], page: PageLayout, gap: float) -> list[_Piece]:
+    centre = page.width / 2
+    pieces = []
+    for line in lines:
+        for part in split_line(line, gap):
+            if part.x0 < centre - 5 and part.x1 > centre + 5:
+                column = 0
+            else:
+                column = 1 if (part.x0 + part.x1) / 2 < centre else 2
+            pieces.append(_Piece(part, column))
+    # Parts of one printed line that fall into the same column belong together again
+    # (an abbreviation and its expansion, a justified line with a wide space).
+    merged: list[_Piece] = []
+    for piece in sorted(pieces, key=lambda p: (p.column, round(p.top, 1), p.line.x0)):
+        prev = merged[-1] if merged else None
+        if prev and prev.column == piece.column and abs(prev.top - piece.top) < 1.0:
+            prev.line = Line(prev.line.words + piece.line.words)
+        else:
+            merged.append(piece)
+    return merged
+
+
+def _widen_orphans(pieces: list[_Piece]) -> None:
+    """A short last line of a full-width paragraph sits left of centre: keep it full width.
+
+    It is one when no piece of the other column stands beside it and the line above it,
+    one pitch up, is full width and starts at the same x.
+    """
+    for piece in pieces:
+        if piece.column == 0:
+            continue
+        beside = any(o.column not in (0, piece.column) and abs(o.top - piece.top) < 2 * piece.line.size
+                     for o in pieces)
+        above = [o for o in pieces if o.column == 0 and 0 < piece.top - o.top < 1.6 * piece.line.size]
+        if not beside and above and abs(above[-1].line.x0 - piece.line.x0) < 1.0:
+            piece.column = 0
+
+
+def _reading_order(pieces: list[_Piece]) -> list[_Piece]:
+    """Full-width pieces cut the page into bands; within a band, left column then right."""
+    ordered: list[_Piece] = []
+    band: list[_Piece] = []
+    for piece in sorted(pieces, key=lambda p: p.top):
+        if piece.column == 0:
+            ordered += sorted(band, key=lambda p: (p.column, p.top))
+            band = []
+            ordered.append(piece)
+        else:
+            band.append(piece)
+    ordered += sorted(band, key=lambda p: (p.column, p.top))
+    return ordered
+
+
+def _is_heading_line(line: Line, body_size: float) -> bool:
+    styled = all(w.bold for w in line.words) or all(w.italic for w in line.words)
+    return styled and line.size >= 0.85 * body_size
+
+
+def _starts_block(prev: _Piece, cur: _Piece, col_x0: float, body_size: float) -> bool:
+    a, b = prev.line, cur.line
+    if cur.column != prev.column or b.page != a.page:
+        return True
+    if abs(a.size - b.size) > 0.4:
+        return True
+    if _is_heading_line(a, body_size) != _is_heading_line(b, body_size):
+        return True
+    if b.top - a.bottom > 0.55 * b.size:
+        return True
+    if FIGURE_CAPTION_RE.match(b.text) or REFERENCE_START_RE.match(b.text):
+        return True
+    indent = 0.6 * b.size
+    return b.x0 - col_x0 > indent and a.x0 - col_x0 <= indent  # first-line indent opens a paragraph
+
+
+class Dehyphenator:
+    """Rejoin words broken at line ends, using the document itself as the dictionary.
+
+    "autoleu-" + "cel" becomes "autoleucel" when the document spells "autoleucel" (or
+    neither form is attested and both halves are lower-case prose); "cilta-" + "cel" stays
+    "cilta-cel" when the document writes "cilta-cel" elsewhere; a hyphen next to a capital
+    or a digit ("CAR-" + "T", "IL-" + "6", "P-BCMA-" + "101") is always a real hyphen.
+    """
+
+    def __init__(self, words: list[str]):
+        self.vocab: Counter[str] = Counter()
+        for w in words:
+            token = _WORD_CHARS_RE.sub("", w).lower()
+            if token:
+                self.vocab[token] += 1
+
+    def join(self, head: str, tail: str) -> str:
+        """Join the last word of a line (*head*, ending in '-') with the next line's first word."""
+        stem = head[:-1]
+        first_tail = tail.split(" ", 1)[0]
+        t = _WORD_CHARS_RE.sub("", first_tail)
+        s = re.sub(r"^[^\w]+", "", stem)
+        last_part = s.split("-")[-1]
+        joined = (s + t).lower()
+        hyphenated = f"{s}-{t}".lower()
+        if self.vocab[hyphenated] > self.vocab[joined]:
+            return head + tail
+        if self.vocab[joined] > 0:
+            return stem + tail
+        if not last_part or not t or not last_part.isalpha() or not t[0].islower() or not last_part[-1].islower():
+            return head + tail
+        return stem + tail
+
+
+def join_lines(lines: list[str], dehyphenator: Dehyphenator) -> str:
+    text = ""
+    for line in lines:
+        line = line.strip()
+        if not text:
+            text = line
+        elif text.endswith("-") and not text.endswith(" -") and len(text) > 1 and text[-2].isalnum():
+            head_start = text.rfind(" ") + 1
+            text = text[:head_start] + dehyphenator.join(text[head_start:], line)
+        else:
+            text += " " + line
+    return text
+
+
+def _abbreviation_text(lines: list[Line]) -> str:
+    """An abbreviation entry as "TERM<TAB>expansion": the widest gap on its first line splits them."""
+    first = lines[0].words
+    gaps = [(b.x0 - a.x1, i) for i, (a, b) in enumerate(zip(first, first[1:]), start=1)]
+    if not gaps:
+        return lines[0].text
+    _, cut = max(gaps)
+    term = " ".join(w.text for w in first[:cut])
+    expansion = " ".join([" ".join(w.text for w in first[cut:])] + [ln.text for ln in lines[1:]])
+    return f"{term}\t{expansion}"
+
+
+def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) -> list[TextBlock]:
+    """Narrative blocks of the document in reading order.
+
+    *excluded* maps a page number to regions (tables) whose words are not text-layer text.
+    """
+    all_words = [w for p in pages for w in p.words]
+    body_size = dominant_size(all_words)
+    heads = running_heads(pages)
+    figure_boxes = {p.number: figure_regions(p) for p in pages}
+    kept: list[tuple[PageLayout, list[Word], list[Word]]] = []
+    for page in pages:
+        regions = excluded.get(page.number, [])
+        band = HEAD_BAND * page.height
+        words, figure_words = [], []
+        for w in page.words:
+            if any(inside(w.bbox, r) for r in regions):
+                continue
+            if any(inside(w.bbox, r) for r in figure_boxes[page.number]):
+                figure_words.append(w)
+            else:
+                words.append(w)
+        # Drop running heads and folios in the top/bottom band.
+        body_words = []
+        for line in group_lines(words):
+            in_band = line.bottom < band or line.top > page.height - band
+            for piece in split_line(line, _head_gap(line)):
+                if in_band and (_shape(piece.text) in heads or PAGE_NUMBER_RE.match(piece.text.strip())):
+                    continue
+                body_words += piece.words
+        kept.append((page, body_words, figure_words))
+    dehyphenator = Dehyphenator([w.text for _, ws, _ in kept for w in ws])
+
+    blocks: list[TextBlock] = []
+    section = "front"
+    title_size = max((w.size for w in pages[0].words), default=0) if pages else 0
+    for page, words, figure_words in kept:
+        pieces = _split_columns(group_lines(words), page, 1.2 * body_size)
+        _widen_orphans(pieces)
+        pieces = _reading_order(pieces)
+        col_x0 = {c: min((p.line.x0 for p in pieces if p.column == c), default=0.0) for c in (0, 1, 2)}
+        groups: list[list[_Piece]] = []
+        for piece in pieces:
+            if groups and not _starts_block(groups[-1][-1], piece, col_x0[piece.column], body_size):
+                groups[-1].append(piece)
+            else:
+                groups.append([piece])
+        for group in groups:
+            lines = [p.line for p in group]
+            text = join_lines([ln.text for ln in lines], dehyphenator)
+            kind, section = _classify(lines, text, section, page.number, body_size, title_size)
+            entries = _abbreviation_entries(lines) if kind == "abbreviation" else [lines]
+            prev = blocks[-1] if blocks else None
+            head = entries[0]
+            if (kind == "abbreviation" and prev is not None and prev.type == kind and prev.page == page.number
+                    and head[0].x0 > col_x0[group[0].column] + 0.6 * head[0].size):
+                # An expansion wrapped onto an indented line continues the entry above.
+                prev.text += " " + " ".join(ln.text for ln in head)
+                prev.bbox = union_bbox([prev.bbox] + [ln.bbox for ln in head])
+                entries = entries[1:]
+            for entry in entries:
+                entry_text = _abbreviation_text(entry) if kind == "abbreviation" else text
+                blocks.append(TextBlock(id="", page=page.number, bbox=union_bbox(ln.bbox for ln in entry),
+                                        type=kind, text=entry_text, column=group[0].column))
+        for region in figure_boxes[page.number]:
+            fig_lines = group_lines([w for w in figure_words if inside(w.bbox, region)])
+            if fig_lines:
+                blocks.append(TextBlock(id="", page=page.number, bbox=union_bbox(ln.bbox for ln in fig_lines),
+                                        type="figure_text", text=" ".join(ln.text for ln in fig_lines)))
+    for i, block in enumerate(blocks, start=1):
+        block.id = f"b{i:04d}"
+    return blocks
+
+
+def _abbreviation_entries(lines: list[Line]) -> list[list[Line]]:
+    """One entry per term: a line starting at the list's left edge opens an entry."""
+    left = min(ln.x0 for ln in lines)
+    entries: list[list[Line]] = []
+    for ln in lines:
+        if entries and ln.x0 > left + 0.6 * ln.size:
+            entries[-1].append(ln)  # a wrapped expansion
+        else:
+            entries.append([ln])
+    return entries
+
+
+def _classify(lines: list[Line], text: str, section: str, page: int, body_size: float,
+              title_size: float) -> tuple[str, str]:
+    """Block type, and the section the document is in after this block."""
+    size = max(ln.size for ln in lines)
+    heading = all(_is_heading_line(ln, body_size) for ln in lines) and len(lines) <= 3
+    if page == 1 and size >= title_size - 0.1 and section == "front":
+        return "title", section
+    if heading:
+        name = text.strip().lower().rstrip(":")
+        if name == "abstract" or section == "front" and name in ("background", "introduction"):
+            return "heading", "body"
+        return "heading", SECTION_TYPES.get(name, "body" if section != "front" else "front")
+    if FIGURE_CAPTION_RE.match(text):
+        return "caption", section
+    if section in ("reference", "abbreviation"):
+        return section, section
+    if section == "front":
+        return "front_matter", section
+    if size < body_size - 1.0:
+        return "footnote", section
+    return "paragraph", section
