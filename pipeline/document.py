@@ -19,6 +19,7 @@ class DocumentInfo:
     page_count: int
     sha256: str
     source: str
+    source_path: str
     metadata: dict = field(default_factory=dict)
 
 
@@ -41,4 +42,4 @@ def document_info(doc: LoadedDocument, blocks: list[TextBlock]) -> DocumentInfo:
             doi = m.group(1)
             break
     return DocumentInfo(title=title, doi=doi, page_count=doc.page_count, sha256=doc.sha256,
-                        source=doc.path.name, metadata=doc.metadata)
+                        source=doc.path.name, source_path=str(doc.path.resolve()), metadata=doc.metadata)
