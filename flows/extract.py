@@ -36,12 +36,13 @@ class ExtractionSummary:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _timed(timings: dict[str, float], name: str, notify: StageCallback | None, fn, *args, **kwargs):
-    """Run a stage as a Prefect task inside a flow run, as a plain function outside one."""
+def _timed(timings: dict[str, float], name: str, notify: StageCallback | None, as_task: bool, fn,
+           *args, **kwargs):
+    """Run a stage as a Prefect task (inside a flow run) or as a plain function."""
     if notify:
         notify(name, "start")
     start = time.perf_counter()
-    if FlowRunContext.get():
+    if as_task:
         # quote(): big pipeline records are passed as they are; Prefect would otherwise walk
         # every word of the document looking for futures, which costs seconds.
         result = fn(*(quote(a) for a in args), **kwargs)
@@ -79,16 +80,20 @@ def write_task(out: str, info: DocumentInfo, blocks: list[TextBlock], tables: li
 
 
 def run_extraction(pdf: str, out: str, password: str | None = None,
-                   notify: StageCallback | None = None) -> ExtractionSummary:
-    """The flow's body: callable inside a Prefect flow run (tasks) or without one (plain calls)."""
+                   notify: StageCallback | None = None, use_tasks: bool = True) -> ExtractionSummary:
+    """The flow's body: inside a Prefect flow run its stages are tasks, elsewhere plain calls.
+
+    *use_tasks=False* forces plain calls (the batch flow runs a whole document in one task).
+    """
     timings: dict[str, float] = {}
-    doc = _timed(timings, "load", notify, load_task, pdf, password)
-    tables, chunks = _timed(timings, "tables", notify, tables_task, doc)
-    blocks = _timed(timings, "text", notify, text_task, doc, chunks)
+    as_tasks = use_tasks and FlowRunContext.get() is not None
+    doc = _timed(timings, "load", notify, as_tasks, load_task, pdf, password)
+    tables, chunks = _timed(timings, "tables", notify, as_tasks, tables_task, doc)
+    blocks = _timed(timings, "text", notify, as_tasks, text_task, doc, chunks)
     info = document_info(doc, blocks)
     warnings = doc.warnings + [w for t in tables for w in t.warnings]
     # document.json records the stages before it; the write itself is timed for the summary.
-    _timed(timings, "write", notify, write_task, out, info, blocks, tables, dict(timings), warnings)
+    _timed(timings, "write", notify, as_tasks, write_task, out, info, blocks, tables, dict(timings), warnings)
     return ExtractionSummary(pdf=str(pdf), out=str(out), info=info, tables=len(tables),
                              rows=sum(len(t.rows) for t in tables), blocks=len(blocks),
                              warnings=warnings, seconds=timings)

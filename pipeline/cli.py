@@ -70,6 +70,62 @@ def extract(
     _print_summary(summary, time.perf_counter() - start)
 
 
+@app.command()
+def batch(
+    folder: Path = typer.Argument(..., help="Folder of PDFs (or one PDF)."),
+    out: Path = typer.Option(Path("data/extracted"), "--out", "-o", help="Root of the versioned outputs."),
+    workers: int = typer.Option(2, "--workers", "-w", min=1, help="Documents processed at once."),
+    dask: bool = typer.Option(False, "--dask", help="Run documents on a local Dask cluster (prefect-dask)."),
+    dask_address: str = typer.Option(None, "--dask-address", help="Address of an existing Dask scheduler."),
+    password: str = typer.Option(None, "--password", help="Password for encrypted PDFs."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
+) -> None:
+    """Extract every PDF of FOLDER into OUT/<review-key>/<version-id>/, diffing new revisions."""
+    _quiet_prefect(verbose)
+    from flows.batch import batch_extract, batch_runner, find_pdfs
+
+    if not folder.exists():
+        console.print(f"[red]error:[/red] {folder}: no such file or folder")
+        raise typer.Exit(2)
+    if not find_pdfs(folder):
+        console.print(f"[red]error:[/red] {folder}: no PDF files found")
+        raise typer.Exit(2)
+    start = time.perf_counter()
+    runner = batch_runner(workers, dask, dask_address)
+    results = batch_extract.with_options(task_runner=runner)(str(folder), str(out), password)
+    grid = RichTable(title=f"review-extract batch: {len(results)} document(s)")
+    for column in ("PDF", "status", "review / version", "rows", "seconds", "changes / message"):
+        grid.add_column(column)
+    for r in results:
+        grid.add_row(Path(r.pdf).name, r.status, f"{r.review_key}/{r.version}" if r.version else "",
+                     str(r.rows or ""), f"{r.seconds:.2f}", r.changes or r.message)
+    console.print(grid)
+    failed = [r for r in results if r.status == "failed"]
+    console.print(f"{len(results) - len(failed)} ok, {len(failed)} failed in {time.perf_counter() - start:.1f} s; "
+                  f"outputs under {out}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., help="Older extraction output folder."),
+    new: Path = typer.Argument(..., help="Newer extraction output folder."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write changes.json and changes.md."),
+) -> None:
+    """Write the changes between two extraction outputs (rows, values, trials, narrative)."""
+    from pipeline.diff import diff_extractions, write_changes
+
+    for folder in (old, new):
+        if not (folder / "tables").is_dir():
+            console.print(f"[red]error:[/red] {folder}: not an extraction output (no tables/ folder)")
+            raise typer.Exit(2)
+    changes = diff_extractions(old, new)
+    write_changes(changes, out, str(old), str(new))
+    console.print(f"{sum(map(len, changes.added.values()))} rows added, {sum(map(len, changes.removed.values()))} "
+                  f"removed, {len(changes.changed)} values changed -> {out}/changes.json, changes.md")
+
+
 def main() -> None:  # pragma: no cover - entry point
     sys.exit(app())
 

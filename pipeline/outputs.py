@@ -32,10 +32,16 @@ def atomic_output_dir(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    move_into_place(tmp, out)
+
+
+def move_into_place(src: Path, out: Path) -> None:
+    """Replace *out* by the finished folder *src* (same file system): readers see old or new."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         os.replace(out, old)
-    os.replace(tmp, out)
+    os.replace(src, out)
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
 
