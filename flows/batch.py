@@ -149,3 +149,11 @@ def batch_runner(workers: int, dask: bool = False, dask_address: str | None = No
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
     return ThreadPoolTaskRunner(max_workers=workers)
+
+
+def _dask_batch_flow():
+    """batch_extract on a local Dask cluster: a deployable variant (see prefect.yaml)."""
+    return batch_extract.with_options(name="batch_extract_dask", task_runner=batch_runner(2, dask=True))
+
+
+batch_extract_dask = _dask_batch_flow()

@@ -146,6 +146,7 @@ class TextBlock:
     type: str
     text: str
     column: int = 0  # 0 = full width, 1 = left, 2 = right
+    continues: str | None = None  # id of the block this paragraph continues (column/page break)
 
     def to_dict(self) -> dict:
         return {
@@ -154,6 +155,7 @@ class TextBlock:
             "bbox": [round(v, 2) for v in self.bbox],
             "type": self.type,
             "column": self.column,
+            "continues": self.continues,
             "text": self.text,
         }
 

@@ -17,7 +17,7 @@ VERSION_ID_LENGTH = 16
 def review_key(doi: str | None, title: str) -> str:
     """Identifies a review across revisions: its DOI when printed, else its normalised title."""
     if doi:
-        return "doi-" + re.sub(r"[^a-z0-9.]+", "_", doi.lower()).strip("_")
+        return "doi-" + re.sub(r"[^a-z0-9.-]+", "_", doi.lower()).strip("_")
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     return "title-" + (slug[:80] or "untitled")
 

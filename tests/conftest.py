@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
+
+# Prefect runs in local ephemeral mode in tests; keep its logs and telemetry quiet.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 REVIEW_PDF = ROOT / "data" / "raw" / "nasiri2024_car_t_mm_review.pdf"
