@@ -276,7 +276,30 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
                                         type="figure_text", text=" ".join(ln.text for ln in fig_lines)))
     for i, block in enumerate(blocks, start=1):
         block.id = f"b{i:04d}"
+    link_continuations(blocks, dehyphenator)
     return blocks
+
+
+def link_continuations(blocks: list[TextBlock], dehyphenator: Dehyphenator) -> None:
+    """Mark a paragraph that goes on in the next column or page, and mend a word broken there.
+
+    The next paragraph block continues this one when it starts in lower case and this one
+    does not end a sentence. A word hyphenated across the break is rejoined into the first
+    block's text (the dehyphenation rules of a line break apply), so no block starts or ends
+    with half a word.
+    """
+    paragraphs = [b for b in blocks if b.type == "paragraph"]
+    for prev, block in zip(paragraphs, paragraphs[1:]):
+        head = prev.text.rstrip()
+        if not block.text[:1].islower() or head.endswith((".", "!", "?", ":")):
+            continue
+        block.continues = prev.id
+        if head.endswith("-") and len(head) > 1 and head[-2].isalpha():
+            start = head.rfind(" ") + 1
+            first, _, rest = block.text.partition(" ")
+            joined = dehyphenator.join(head[start:], first)
+            prev.text = head[:start] + joined
+            block.text = rest
 
 
 def _abbreviation_entries(lines: list[Line]) -> list[list[Line]]:
