@@ -7,6 +7,8 @@ parser both work from the records this module returns.
 from __future__ import annotations
 
 import hashlib
+import re
+import statistics
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +19,14 @@ from pdfplumber.utils import extract_words
 
 from pipeline.errors import (
     CorruptPdfError,
+    Deadline,
     EncryptedPdfError,
     InputNotFoundError,
     NoTextLayerError,
     NotAPdfError,
+    ReviewExtractError,
 )
-from pipeline.records import Fill, PageLayout, Rule, Word
+from pipeline.records import BBox, Fill, PageLayout, Rule, Word
 
 # A drawn object thinner than this (pt) is a rule, not a box.
 RULE_THICKNESS = 2.0
@@ -40,12 +44,21 @@ def normalise_text(text: str) -> str:
 
 
 @dataclass(slots=True)
+class LoadedPage(PageLayout):
+    """A page as read: its upright words plus the lines set in another direction."""
+
+    rotated_words: list[Word] = field(default_factory=list)  # one Word per rotated line (page frame)
+    text_turned: int = 0  # degrees the page's text was turned to read upright (rotated text matrix)
+
+
+@dataclass(slots=True)
 class LoadedDocument:
     path: Path
     sha256: str
     metadata: dict
     pages: list[PageLayout]
     warnings: list[str] = field(default_factory=list)
+    partial: bool = False  # some page could not be read
 
     @property
     def page_count(self) -> int:
@@ -74,78 +87,300 @@ def _check_is_pdf(path: Path) -> None:
         raise NotAPdfError(f"{path}: not a PDF (no %PDF- header in its first 1 KiB)")
 
 
-def _rules_and_fills(page) -> tuple[list[Rule], list[Fill], list[tuple]]:
+def _is_white(color) -> bool:
+    if color is None:
+        return False
+    values = color if isinstance(color, (tuple, list)) else (color,)
+    try:
+        values = [float(v) for v in values]
+    except (TypeError, ValueError):
+        return False
+    if len(values) == 4:  # CMYK: white is no ink
+        return all(v <= 0.02 for v in values)
+    return bool(values) and all(v >= 0.98 for v in values)
+
+
+def _rules_and_fills(page, turn: Callable | None) -> tuple[list[Rule], list[Fill], list[tuple]]:
+    """Rules (lines, thin boxes, flat paths; collinear pieces joined), fills and figure art."""
     rules: list[Rule] = []
     fills: list[Fill] = []
+    graphics: list[tuple] = []
+
+    def box(obj) -> BBox:
+        b = (obj["x0"], obj["top"], obj["x1"], obj["bottom"])
+        return turn(b) if turn else b
+
     for line in page.lines:
-        rules.append(Rule(line["x0"], line["top"], line["x1"], line["bottom"]))
+        rules.append(Rule(*box(line)))
     for rect in page.rects:
-        w, h = rect["x1"] - rect["x0"], rect["bottom"] - rect["top"]
+        x0, top, x1, bottom = box(rect)
+        w, h = x1 - x0, bottom - top
         if min(w, h) <= RULE_THICKNESS and max(w, h) > 3 * RULE_THICKNESS:
-            rules.append(Rule(rect["x0"], rect["top"], rect["x1"], rect["bottom"]))
+            rules.append(Rule(x0, top, x1, bottom))
         elif w > RULE_THICKNESS and h > RULE_THICKNESS:
-            fills.append(Fill(rect["x0"], rect["top"], rect["x1"], rect["bottom"],
-                              stroked=bool(rect.get("stroke")), filled=bool(rect.get("fill"))))
-    graphics = [(c["x0"], c["top"], c["x1"], c["bottom"]) for c in page.curves]
-    graphics += [(i["x0"], i["top"], i["x1"], i["bottom"]) for i in page.images]
-    return rules, fills, graphics
+            stroked = bool(rect.get("stroke"))
+            filled = bool(rect.get("fill")) and not _is_white(rect.get("non_stroking_color"))
+            if stroked or filled:
+                fills.append(Fill(x0, top, x1, bottom, stroked=stroked, filled=filled))
+    for curve in page.curves:
+        x0, top, x1, bottom = box(curve)
+        w, h = x1 - x0, bottom - top
+        if min(w, h) <= RULE_THICKNESS and max(w, h) > 3 * RULE_THICKNESS:
+            rules.append(Rule(x0, top, x1, bottom))  # a rule drawn as a path
+        else:
+            graphics.append((x0, top, x1, bottom))
+    graphics += [box(i) for i in page.images]
+    return _join_rules(rules), fills, graphics
 
 
-def _page_words(chars: list[dict], page_number: int) -> list[Word]:
-    # Split words at font changes too, so a bold "Table 1" stays apart from its caption.
-    raw = extract_words(chars, x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False,
-                        use_text_flow=False, extra_attrs=["fontname", "size"])
+def _join_rules(rules: list[Rule]) -> list[Rule]:
+    """Join collinear horizontal pieces that touch (a rule drawn cell by cell is one rule)."""
+    horizontal = sorted((r for r in rules if r.horizontal), key=lambda r: (round(r.top), r.x0))
+    out = [r for r in rules if not r.horizontal]
+    current: Rule | None = None
+    for r in horizontal:
+        if (current is not None and abs(r.top - current.top) <= 0.8 and abs(r.bottom - current.bottom) <= 1.2
+                and r.x0 <= current.x1 + 1.0):
+            current = Rule(current.x0, min(current.top, r.top), max(current.x1, r.x1),
+                           max(current.bottom, r.bottom))
+        else:
+            if current is not None:
+                out.append(current)
+            current = r
+    if current is not None:
+        out.append(current)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Text direction. A landscape table may be set on a page turned by /Rotate (pdfplumber
+# already applies that) or drawn with a rotated text matrix on an upright page. The
+# page's dominant text direction is turned upright here; text in any other direction
+# (a running head set sideways in the margin, an axis label) is kept apart as rotated
+# lines, so it neither joins nor splits the lines of the upright text.
+
+def _char_angle(char: dict) -> int:
+    """Direction of a glyph's baseline in degrees counter-clockwise (0, 90, 180 or 270)."""
+    a, b = char["matrix"][0], char["matrix"][1]
+    if abs(b) <= abs(a):
+        return 0 if a >= 0 else 180
+    return 90 if b > 0 else 270
+
+
+def _turner(angle: int, width: float, height: float) -> tuple[Callable[[BBox], BBox], float, float]:
+    """Map a (x0, top, x1, bottom) box into the frame where text at *angle* reads upright."""
+    if angle == 90:  # baseline runs up the page
+        def turn(b: BBox) -> BBox:
+            return (height - b[3], b[0], height - b[1], b[2])
+        return turn, height, width
+    if angle == 270:  # baseline runs down the page
+        def turn(b: BBox) -> BBox:
+            return (b[1], width - b[2], b[3], width - b[0])
+        return turn, height, width
+
+    def turn(b: BBox) -> BBox:  # 180: upside down
+        return (width - b[2], height - b[3], width - b[0], height - b[1])
+    return turn, width, height
+
+
+def _unturner(angle: int, width: float, height: float) -> Callable[[BBox], BBox]:
+    """The inverse of :func:`_turner` (boxes back into the page frame)."""
+    back = {90: 270, 270: 90, 180: 180}[angle]
+    tw, th = (height, width) if angle in (90, 270) else (width, height)
+    return _turner(back, tw, th)[0]
+
+
+def _turned_chars(chars: list[dict], turn: Callable[[BBox], BBox]) -> list[dict]:
+    out = []
+    for c in chars:
+        x0, top, x1, bottom = turn((c["x0"], c["top"], c["x1"], c["bottom"]))
+        d = dict(c)
+        d.update(x0=x0, top=top, x1=x1, bottom=bottom, doctop=top, upright=True, size=bottom - top,
+                 width=x1 - x0, height=bottom - top)
+        out.append(d)
+    return out
+
+
+# A wider gap than this share of the font size between two glyphs separates two words.
+# Publishers' text layers often have no space characters at all (words are set apart by
+# position only); inside a word glyphs touch or overlap (kerning), letter-spaced capitals
+# stay below ~0.12, thin spaces (about 0.2) and word spaces (0.25+) lie above.
+WORD_GAP_RATIO = 0.15
+_CID_RE = re.compile(r"^\(cid:\d+\)$")
+
+
+def _font(chars: list[dict]) -> str:
+    counts: dict[str, int] = {}
+    for c in chars:
+        counts[c["fontname"]] = counts.get(c["fontname"], 0) + 1
+    return max(counts, key=counts.get)
+
+
+def _words_from_chars(chars: list[dict], page_number: int) -> list[Word]:
+    """Words of upright glyphs: split at space characters and at gaps wider than WORD_GAP_RATIO."""
+    if not chars:
+        return []
+    # Glyphs of one line may sit up to ~0.3 em apart vertically: a symbol font without a
+    # descent (quotes, bullets) is boxed a quarter em higher than the text around it.
+    raw = extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, y_tolerance=3, y_tolerance_ratio=0.3,
+                        keep_blank_chars=False, use_text_flow=False, return_chars=True)
     words = []
     for w in raw:
-        text = normalise_text(w["text"])
+        glyphs = w["chars"]
+        text = w["text"]
+        if len(glyphs) == 1 and _CID_RE.match(text):
+            # A lone glyph without a Unicode mapping, set apart from the text around it,
+            # is a list bullet (the common case in publishers' PDFs): written as "•".
+            text = "\u2022"
+        text = normalise_text(text)
         if not text.strip():
             continue
-        words.append(Word(text=text, x0=w["x0"], top=w["top"], x1=w["x1"], bottom=w["bottom"],
-                          fontname=w["fontname"].split("+")[-1], size=round(w["size"], 2),
-                          page=page_number))
+        size = max(c["size"] for c in glyphs)
+        top, bottom = w["top"], w["bottom"]
+        if len(glyphs) > 2 and bottom - top > 1.15 * size:
+            # Glyphs boxed off the line (a font without descent): the word's height is
+            # its typical glyph's, so it lines up with its neighbours.
+            top = statistics.median(c["top"] for c in glyphs)
+            bottom = statistics.median(c["bottom"] for c in glyphs)
+        words.append(Word(text=text, x0=w["x0"], top=top, x1=w["x1"], bottom=bottom,
+                          fontname=_font(glyphs).split("+")[-1], size=round(size, 2), page=page_number))
     return words
 
 
+def _rotated_lines(chars: list[dict], angle: int, width: float, height: float, page_number: int) -> list[Word]:
+    """Lines of text set in a minority direction, as one Word each, boxed in the page frame."""
+    turn, tw, th = _turner(angle, width, height)
+    back = _unturner(angle, width, height)
+    words = _words_from_chars(_turned_chars(chars, turn), page_number)
+    from pipeline.geometry import group_lines, split_line  # local: geometry imports records only
+
+    out = []
+    for line in group_lines(words):
+        for part in split_line(line, 1.5 * line.size):
+            x0, top, x1, bottom = back(part.bbox)
+            out.append(Word(text=part.text, x0=x0, top=top, x1=x1, bottom=bottom,
+                            fontname=part.words[0].fontname, size=part.size, page=page_number))
+    return out
+
+
+def _page_layout(page, number: int) -> LoadedPage:
+    """One page's words, rules, fills and art, its dominant text direction turned upright."""
+    chars = page.chars
+    counts = {0: 0, 90: 0, 180: 0, 270: 0}
+    angles = []
+    for c in chars:
+        a = _char_angle(c)
+        angles.append(a)
+        if not c["text"].isspace():
+            counts[a] += 1
+    width, height = float(page.width), float(page.height)
+    dominant = max(counts, key=lambda a: (counts[a], a == 0))
+    turn = None
+    if dominant != 0:
+        turn, width, height = _turner(dominant, float(page.width), float(page.height))
+    main_chars = [c for c, a in zip(chars, angles) if a == dominant]
+    if turn is not None:
+        main_chars = _turned_chars(main_chars, turn)
+    rules, fills, graphics = _rules_and_fills(page, turn)
+    rotated: list[Word] = []
+    for angle in (0, 90, 180, 270):
+        if angle != dominant and counts[angle]:
+            # Minority text, boxed in the page's (turned) frame.
+            group = [c for c, a in zip(chars, angles) if a == angle]
+            if turn is not None:
+                group = [dict(c, **dict(zip(("x0", "top", "x1", "bottom"),
+                                            turn((c["x0"], c["top"], c["x1"], c["bottom"])))))
+                         for c in group]
+            rel = (angle - dominant) % 360
+            if rel == 0:
+                continue
+            rotated += _rotated_lines(group, rel, width, height, number)
+    return LoadedPage(number=number, width=width, height=height,
+                      rotation=(int(page.rotation or 0) + dominant) % 360,
+                      words=_words_from_chars(main_chars, number), rules=rules, fills=fills,
+                      graphics=graphics, rotated_words=rotated, text_turned=dominant)
+
+
+def _open(path: Path, password: str | None):
+    try:
+        return pdfplumber.open(path, password=password or "")
+    except Exception as exc:  # pdfminer raises many unrelated types for broken files
+        name = type(exc).__name__
+        if "Password" in name or "Encrypt" in name:
+            if password:
+                raise EncryptedPdfError(f"{path}: the PDF is encrypted and the password is wrong") from None
+            raise EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)") from None
+        raise CorruptPdfError(f"{path}: damaged PDF, cannot be parsed ({name}: {_short(exc)})") from None
+
+
+def _short(exc: BaseException, limit: int = 120) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def load_pdf(path: str | Path, password: str | None = None,
-             progress: Callable[[int, int], None] | None = None) -> LoadedDocument:
+             progress: Callable[[int, int], None] | None = None,
+             deadline: Deadline | None = None) -> LoadedDocument:
     """Open *path* and read every page's words, rules and fills once.
 
     Raises a :class:`~pipeline.errors.ReviewExtractError` subclass with a one-line
-    message for input that is not a readable PDF with a text layer.
+    message for input that is not a readable PDF with a text layer. A page that cannot
+    be read is left empty with a warning (the document is then marked partial), unless no
+    page can be read at all. *deadline* is checked after every page.
     """
     path = Path(path)
     _check_is_pdf(path)
     sha = file_sha256(path)
-    try:
-        pdf = pdfplumber.open(path, password=password or "")
-    except Exception as exc:  # pdfminer raises many unrelated types for broken files
-        name = type(exc).__name__
-        if "Password" in name or "Encrypt" in name:
-            hint = "wrong password" if password else "use --password"
-            raise EncryptedPdfError(f"{path}: the PDF is encrypted ({hint})") from None
-        raise CorruptPdfError(f"{path}: cannot be parsed as a PDF ({name}: {exc})") from None
+    pdf = _open(path, password)
     pages: list[PageLayout] = []
+    warnings: list[str] = []
+    failed = 0
     try:
         with pdf:
-            metadata = {k: (v.decode("latin-1") if isinstance(v, bytes) else v)
-                        for k, v in (pdf.metadata or {}).items() if isinstance(v, (str, bytes))}
-            total = len(pdf.pages)
-            for index, page in enumerate(pdf.pages):
-                rules, fills, graphics = _rules_and_fills(page)
-                pages.append(PageLayout(number=index + 1, width=float(page.width),
-                                        height=float(page.height), rotation=int(page.rotation or 0),
-                                        words=_page_words(page.chars, index + 1), rules=rules,
-                                        fills=fills, graphics=graphics))
-                page.close()  # free pdfminer's layout cache: each page is read once
+            try:
+                metadata = {k: (v.decode("latin-1") if isinstance(v, bytes) else v)
+                            for k, v in (pdf.metadata or {}).items() if isinstance(v, (str, bytes))}
+                page_list = pdf.pages
+            except ReviewExtractError:
+                raise
+            except Exception as exc:
+                name = type(exc).__name__
+                if "Password" in name or "Encrypt" in name:
+                    raise EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)") from None
+                raise CorruptPdfError(f"{path}: damaged PDF, its page tree cannot be read "
+                                      f"({name}: {_short(exc)})") from None
+            total = len(page_list)
+            for index, page in enumerate(page_list):
+                try:
+                    layout = _page_layout(page, index + 1)
+                except ReviewExtractError:
+                    raise
+                except Exception as exc:
+                    failed += 1
+                    warnings.append(f"page {index + 1}: cannot be read ({type(exc).__name__}: {_short(exc)}); "
+                                    "left out")
+                    layout = LoadedPage(number=index + 1, width=0.0, height=0.0, rotation=0, words=[])
+                finally:
+                    page.close()  # free pdfminer's layout cache: each page is read once
+                pages.append(layout)
+                if deadline is not None:
+                    deadline.check(f"{path}: reading page {index + 1} of {total}")
                 if progress:
                     progress(index + 1, total)
+    except ReviewExtractError:
+        raise
     except Exception as exc:
         name = type(exc).__name__
         if "Password" in name or "Encrypt" in name:
-            raise EncryptedPdfError(f"{path}: the PDF is encrypted (use --password)") from None
-        raise CorruptPdfError(f"{path}: damaged PDF, failed while reading pages ({name}: {exc})") from None
+            raise EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)") from None
+        raise CorruptPdfError(f"{path}: damaged PDF, failed while reading pages ({name}: {_short(exc)})") from None
     if not pages:
         raise CorruptPdfError(f"{path}: the PDF has no pages")
+    if failed == len(pages):
+        raise CorruptPdfError(f"{path}: damaged PDF, none of its {len(pages)} pages can be read")
     if not any(p.words for p in pages):
-        raise NoTextLayerError(f"{path}: no text layer (scanned or image-only PDF); run OCR first")
-    return LoadedDocument(path=path, sha256=sha, metadata=metadata, pages=pages)
+        if any(p.graphics for p in pages):
+            raise NoTextLayerError(f"{path}: no text layer (scanned or image-only PDF); run OCR first")
+        raise NoTextLayerError(f"{path}: no text on any page (blank or image-only PDF); run OCR first")
+    return LoadedDocument(path=path, sha256=sha, metadata=metadata, pages=pages, warnings=warnings,
+                          partial=failed > 0)
