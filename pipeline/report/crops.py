@@ -1,0 +1,258 @@
+"""Page crops for provenance: each page rendered once, regions cut out and shared by many values.
+
+A value's highlight is not painted into the image: the report draws it over the shared crop, so one
+crop of a table's region on a page serves every cell printed there (and one crop of a text block
+serves every sentence in it). Crops are PNGs with a small adaptive palette: antialiased page text
+on white compresses far better that way than as JPEG or WebP at the same legibility.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.report.data import BBox, ReportData, Source
+
+DEFAULT_DPI = 170  # 6-7 pt table text stays legible at 100 % zoom
+PALETTE_COLORS = 32
+TABLE_HEADER_ROOM = 90.0  # points above a table's first row on a page (column headers, caption)
+MARGIN = 8.0
+
+
+@dataclass(slots=True)
+class Crop:
+    id: str
+    page: int
+    region: BBox  # PDF points
+    src: str = ""  # relative to the report folder
+    width: int = 0  # pixels
+    height: int = 0
+
+    def percent(self, box: BBox) -> tuple[float, float, float, float]:
+        """A box in PDF points -> (left, top, width, height) in % of this crop."""
+        x0, top, x1, bottom = self.region
+        w, h = (x1 - x0) or 1.0, (bottom - top) or 1.0
+        return (round((box[0] - x0) / w * 100, 2), round((box[1] - top) / h * 100, 2),
+                round((box[2] - box[0]) / w * 100, 2), round((box[3] - box[1]) / h * 100, 2))
+
+
+@dataclass(slots=True)
+class Link:
+    """A value's way to its page: a crop and highlight boxes in % of the crop."""
+
+    crop: Crop
+    boxes: list[tuple[float, float, float, float]]
+    label: str
+    peek: dict | None = None  # static viewport (conflicts), set by the report
+
+    @property
+    def hl(self) -> str:
+        return ";".join(",".join(f"{v:g}" for v in b) for b in self.boxes)
+
+
+def _norm_chars(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"[^0-9a-z]+", "", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
+
+
+def _union(boxes) -> BBox:
+    boxes = list(boxes)
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _grow(box: BBox, dx: float, dy: float, width: float, height: float) -> BBox:
+    return (max(0.0, box[0] - dx), max(0.0, box[1] - dy), min(width, box[2] + dx), min(height, box[3] + dy))
+
+
+@dataclass
+class CropBook:
+    """Collects crop regions and sentence lookups, then renders each needed page once."""
+
+    pdf_path: Path | None
+    img_dir: Path
+    dpi: int = DEFAULT_DPI
+    crops: dict[tuple, Crop] = field(default_factory=dict)
+    page_sizes: dict[int, tuple[float, float]] = field(default_factory=dict)
+    _pdf: object = None
+    _words: dict[int, list[dict]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.pdf_path is not None and Path(self.pdf_path).exists():
+            import pdfplumber
+
+            self._pdf = pdfplumber.open(str(self.pdf_path))
+            for i, page in enumerate(self._pdf.pages, start=1):
+                self.page_sizes[i] = (float(page.width), float(page.height))
+        else:
+            self.warnings.append(f"source PDF not found ({self.pdf_path}): values have no page crops")
+
+    @property
+    def available(self) -> bool:
+        return self._pdf is not None
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+
+    # ---------------------------------------------------------------- regions
+
+    def crop(self, page: int, region: BBox, key: tuple | None = None) -> Crop | None:
+        if not self.available or page not in self.page_sizes:
+            return None
+        w, h = self.page_sizes[page]
+        region = (max(0.0, region[0]), max(0.0, region[1]), min(w, region[2]), min(h, region[3]))
+        key = key or (page, tuple(round(v, 1) for v in region))
+        if key not in self.crops:
+            self.crops[key] = Crop(id=f"c{len(self.crops) + 1}", page=page, region=region)
+        return self.crops[key]
+
+    def table_regions(self, data: ReportData) -> dict[tuple[int, int], BBox]:
+        """(table, page) -> the region of the table printed on that page, header included."""
+        regions: dict[tuple[int, int], BBox] = {}
+        for table in data.tables:
+            by_page: dict[int, list[BBox]] = {}
+            for src in table["cells"].values():
+                if src.page and src.boxes:
+                    by_page.setdefault(src.page, []).extend(src.boxes)
+            for page, boxes in by_page.items():
+                if page not in self.page_sizes:
+                    continue
+                x0, top, x1, bottom = _union(boxes)
+                ceiling = top - TABLE_HEADER_ROOM
+                for block in data.blocks:  # stop at narrative text printed above the table
+                    if block.get("page") != page:
+                        continue
+                    bx0, btop, bx1, bbottom = block["bbox"]
+                    if bbottom <= top - 2 and bx1 > x0 and bx0 < x1:
+                        ceiling = max(ceiling, bbottom + 2)
+                w, h = self.page_sizes[page]
+                regions[(table["table"], page)] = (max(0.0, x0 - MARGIN), max(0.0, ceiling),
+                                                   min(w, x1 + MARGIN), min(h, bottom + MARGIN))
+        return regions
+
+    def link_table_source(self, src: Source, regions: dict[tuple[int, int], BBox]) -> Link | None:
+        region = regions.get((src.table, src.page)) if src.table is not None else None
+        if region is None or not src.boxes:
+            return None
+        crop = self.crop(src.page, region, key=("table", src.table, src.page))
+        if crop is None:
+            return None
+        return Link(crop, [crop.percent(b) for b in src.boxes], src.describe())
+
+    def link_text_source(self, src: Source, blocks: list[dict]) -> Link | None:
+        """A narrative source: find its sentence (or use its boxes) and crop the text block(s)."""
+        if not src.page or src.page not in self.page_sizes:
+            return None
+        boxes = list(src.boxes)
+        if not boxes and src.sentence:
+            boxes = self.locate_sentence(src.page, src.sentence, blocks)
+            src.boxes = boxes
+        w, h = self.page_sizes[src.page]
+        page_blocks = [b for b in blocks if b.get("page") == src.page]
+        if boxes:
+            hits = [b for b in page_blocks if any(_overlaps(b["bbox"], box) for box in boxes)]
+            if hits and all(b["bbox"][3] - b["bbox"][1] < 420 for b in hits):
+                region = _grow(_union(b["bbox"] for b in hits), 14, 10, w, h)
+                key = ("blocks", src.page, tuple(sorted(b.get("id", "") for b in hits)))
+            else:
+                region = _grow(_union(boxes), 40, 36, w, h)
+                key = None
+            crop = self.crop(src.page, region, key=key)
+            return Link(crop, [crop.percent(b) for b in boxes], src.describe()) if crop else None
+        crop = self.crop(src.page, (0.0, 0.0, w, h), key=("page", src.page))
+        if crop is None:
+            return None
+        return Link(crop, [], src.describe() + " (sentence not located: whole page)")
+
+    # ---------------------------------------------------------------- sentences
+
+    def words(self, page: int) -> list[dict]:
+        if page not in self._words:
+            self._words[page] = self._pdf.pages[page - 1].extract_words(keep_blank_chars=False)
+        return self._words[page]
+
+    def locate_sentence(self, page: int, sentence: str, blocks: list[dict]) -> list[BBox]:
+        """Line rectangles of *sentence* on *page*, in reading order of the text blocks."""
+        target = _norm_chars(sentence)
+        if not target or not self.available:
+            return []
+        words = self.words(page)
+        page_blocks = [b for b in blocks if b.get("page") == page]
+        ordered: list[dict] = []
+        used: set[int] = set()
+        for block in page_blocks:
+            x0, top, x1, bottom = block["bbox"]
+            inside = [i for i, wd in enumerate(words) if i not in used
+                      and x0 - 1 <= (wd["x0"] + wd["x1"]) / 2 <= x1 + 1
+                      and top - 1 <= (wd["top"] + wd["bottom"]) / 2 <= bottom + 1]
+            used.update(inside)
+            ordered.extend(sorted((words[i] for i in inside), key=lambda wd: (round(wd["top"] / 3), wd["x0"])))
+        if not ordered:
+            ordered = sorted(words, key=lambda wd: (round(wd["top"] / 3), wd["x0"]))
+        stream, owner = [], []
+        for idx, wd in enumerate(ordered):
+            chars = _norm_chars(wd["text"])
+            stream.append(chars)
+            owner.extend([idx] * len(chars))
+        text = "".join(stream)
+        start = text.find(target)
+        end = start + len(target) if start >= 0 else -1
+        if start < 0:
+            from rapidfuzz import fuzz
+
+            al = fuzz.partial_ratio_alignment(target, text, score_cutoff=80)
+            if al is None:
+                return []
+            start, end = al.dest_start, al.dest_end
+        if end <= start:
+            return []
+        hit = [ordered[i] for i in sorted(set(owner[start:end]))]
+        return _line_rects(hit)
+
+    # ---------------------------------------------------------------- rendering
+
+    def render(self, report_dir: Path) -> None:
+        """Render every page that has crops once, save each crop as a palette PNG."""
+        from PIL import Image
+
+        if not self.available or not self.crops:
+            return
+        self.img_dir.mkdir(parents=True, exist_ok=True)
+        scale = self.dpi / 72.0
+        by_page: dict[int, list[Crop]] = {}
+        for crop in self.crops.values():
+            by_page.setdefault(crop.page, []).append(crop)
+        for page_no in sorted(by_page):
+            image = self._pdf.pages[page_no - 1].to_image(resolution=self.dpi, antialias=True).original
+            image = image.convert("RGB")
+            for crop in by_page[page_no]:
+                box = tuple(int(round(v * scale)) for v in crop.region)
+                box = (box[0], box[1], min(image.width, max(box[2], box[0] + 1)), min(image.height, max(box[3], box[1] + 1)))
+                part = image.crop(box).quantize(colors=PALETTE_COLORS, method=Image.Quantize.MEDIANCUT)
+                name = f"p{page_no:02d}-{crop.id}.png"
+                part.save(self.img_dir / name, optimize=True)
+                crop.src = f"{self.img_dir.relative_to(report_dir).as_posix()}/{name}"
+                crop.width, crop.height = part.width, part.height
+            del image
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _line_rects(words: list[dict]) -> list[BBox]:
+    """Group words into printed lines (same baseline, adjacent) and return one box per line."""
+    lines: list[list[dict]] = []
+    for wd in words:
+        if lines:
+            last = lines[-1][-1]
+            same_line = abs(wd["top"] - last["top"]) < 3 and -2 < wd["x0"] - last["x1"] < 30
+            if same_line:
+                lines[-1].append(wd)
+                continue
+        lines.append([wd])
+    return [(min(w["x0"] for w in ln) - 1, min(w["top"] for w in ln) - 1,
+             max(w["x1"] for w in ln) + 1, max(w["bottom"] for w in ln) + 1) for ln in lines]

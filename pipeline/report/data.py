@@ -1,0 +1,719 @@
+"""Read an extraction folder for the report: whatever exists, nothing required beyond document.json.
+
+The report reads files only (it never re-runs the extraction). Optional inputs:
+
+- ``tables/`` (tables.json, table{N}.csv, provenance.csv): the printed tables and every cell's box;
+- ``text.jsonl``: text blocks (used to find narrative sentences on their page);
+- ``entities.jsonl``: named entities;
+- ``text_facts.csv``: numeric facts from the narrative;
+- ``dataset/trials.jsonl`` (or ``trials.csv``) and ``dataset/conflicts.csv``: reconciled trials.
+
+When ``dataset/`` is missing a *provisional* trial list (one row per NCT number) is derived from the
+tables, with the disagreements between table rows of the same trial as provisional conflicts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NCT_RE = re.compile(r"\bNCT\d{8}\b")
+MISSING = {"", "na", "n/a", "nr", "none", "null", "nan", "-", "–", "—", "not reported"}
+
+BBox = tuple[float, float, float, float]
+
+
+# --------------------------------------------------------------------------------------------
+# records the report is built from
+
+
+@dataclass(slots=True)
+class Source:
+    """Where one value was printed: a table cell (table/row/column) or a sentence on a page."""
+
+    page: int | None
+    boxes: list[BBox] = field(default_factory=list)  # highlight rectangles, PDF points
+    table: int | None = None
+    row: int | None = None
+    column: str | None = None
+    sentence: str | None = None
+    derived_from: str | None = None
+    label: str = ""
+    column_label: str = ""
+
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        parts = []
+        if self.table is not None:
+            parts.append(f"Table {self.table}")
+            if self.row is not None:
+                parts.append(f"row {self.row}")
+            if self.column_label or self.column:
+                parts.append(self.column_label or self.column)
+        elif self.sentence:
+            parts.append("narrative")
+        if self.page:
+            parts.append(f"p. {self.page}")
+        if self.derived_from:
+            parts.append(f"({self.derived_from})")
+        return ", ".join(parts)
+
+
+@dataclass(slots=True)
+class Value:
+    """A displayed value with the sources it came from (possibly none)."""
+
+    text: str
+    sources: list[Source] = field(default_factory=list)
+    sort: float | str | None = None
+
+
+@dataclass(slots=True)
+class Trial:
+    registry_id: str
+    fields: dict[str, Value]
+    facets: dict[str, list[str]]  # target / phase / status / country -> normalised values
+    enrollment: float | None = None
+    orr: float | None = None
+
+
+@dataclass(slots=True)
+class Conflict:
+    registry_id: str
+    field: str
+    values: list[Value]
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Fact:
+    registry_ids: str
+    subject: str
+    metric: str
+    value: str
+    unit: str
+    ci: str
+    p_value: str
+    qualifier: str
+    page: int | None
+    sentence: str
+    source: Source | None = None
+
+
+@dataclass(slots=True)
+class ReportData:
+    out_dir: Path
+    document: dict
+    tables: list[dict]  # tables.json entries + "records" (csv rows) + "cells" {(row, col): Source}
+    blocks: list[dict]
+    entities: list[dict]
+    facts: list[Fact]
+    trials: list[Trial]
+    trial_columns: list[tuple[str, str]]  # (key, label)
+    conflicts: list[Conflict]
+    provisional: bool  # trials/conflicts derived from the tables (no dataset/)
+    inputs: dict[str, bool]
+    warnings: list[str]
+
+    @property
+    def table_rows(self) -> int:
+        return sum(len(t["records"]) for t in self.tables)
+
+
+# --------------------------------------------------------------------------------------------
+# small readers
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    return rows
+
+
+def _num(text) -> float | None:
+    if text is None:
+        return None
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    m = re.search(r"-?\d+(?:\.\d+)?", str(text).replace(",", ""))
+    if not m or str(text).strip().lower() in MISSING:
+        return None
+    return float(m.group(0))
+
+
+def _missing(text) -> bool:
+    return text is None or str(text).strip().lower() in MISSING
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set)):
+        out = []
+        for v in value:
+            out.extend(_as_list(v))
+        return out
+    if isinstance(value, dict):
+        for key in ("norm", "name", "value", "text"):
+            if key in value:
+                return _as_list(value[key])
+        return []
+    text = str(value).strip()
+    if not text or text.lower() in MISSING:
+        return []
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            return _as_list(json.loads(text))
+        except ValueError:
+            pass
+    return [p.strip() for p in re.split(r"\s*[;|]\s*", text) if p.strip()]
+
+
+# --------------------------------------------------------------------------------------------
+# normalisation for the facets (filters and charts)
+
+
+PHASE_RE = re.compile(r"^\s*(early\s+)?(phase\s+)?(iv|iii|ii|i|[1-4])(\s*[/-]\s*(iv|iii|ii|i|[1-4]))?\b", re.I)
+ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
+
+
+def norm_phase(text) -> str:
+    if _missing(text):
+        return "Not reported"
+    s = str(text).strip()
+    m = PHASE_RE.match(s)
+    if not m:
+        return s
+    first = ROMAN.get(m.group(3), m.group(3).upper())
+    phase = first
+    if m.group(5):
+        phase += "/" + ROMAN.get(m.group(5), m.group(5).upper())
+    if m.group(1):
+        phase = "Early " + phase
+    return phase
+
+
+PHASE_ORDER = ["Early I", "I", "I/II", "Early II", "II", "II/III", "III", "IV", "Not reported"]
+
+
+def norm_status(text) -> str:
+    if _missing(text):
+        return "Not reported"
+    s = re.sub(r"\s+", " ", str(text).strip())
+    return s[:1].upper() + s[1:].lower()
+
+
+COUNTRY_ALIASES = {"usa": "US", "u.s.": "US", "united states": "US", "uk": "UK", "united kingdom": "UK"}
+
+
+def norm_countries(text) -> list[str]:
+    out = []
+    for part in _as_list(text):
+        for piece in re.split(r"\s*(?:,|/|\band\b)\s*", part):
+            piece = piece.strip()
+            if not piece or piece.lower() in MISSING:
+                continue
+            piece = COUNTRY_ALIASES.get(piece.lower(), piece)
+            if piece not in out:
+                out.append(piece)
+    return out
+
+
+def norm_targets(text) -> list[str]:
+    """Antigens of a printed "Target/CAR-T Name" cell: "BCMA/CD19 (GC012F)" -> [BCMA, CD19]."""
+    out: list[str] = []
+    if isinstance(text, str):
+        text = re.sub(r"\([^)]*\)", " ", text)  # product names in parentheses
+    for part in _as_list(text):
+        head = re.sub(r"\([^)]*\)", " ", part)
+        for piece in re.split(r"\s*(?:/|,|\band/or\b|\band\b|\+)\s*", head):
+            piece = re.sub(r"\s+", " ", piece).strip(" .;")
+            if not piece or piece.lower() in MISSING or piece.lower() in {"more", "others", "etc"}:
+                continue
+            if re.fullmatch(r"[A-Za-z]+-\d+", piece) and piece.upper().startswith("SLAMF"):
+                piece = piece.replace("-", "")
+            if re.fullmatch(r"[A-Za-z0-9-]+", piece) and len(piece) <= 8:
+                piece = piece.upper() if not piece.lower().startswith("c-") else piece
+            if piece not in out:
+                out.append(piece)
+    return out
+
+
+def product_of(text) -> str:
+    names = re.findall(r"\(([^)]*)\)", str(text or ""))
+    return "; ".join(n.strip() for n in names if n.strip())
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+
+
+def load_tables(out_dir: Path, warnings: list[str]) -> list[dict]:
+    folder = out_dir / "tables"
+    meta_path = folder / "tables.json"
+    if not meta_path.exists():
+        warnings.append("tables/tables.json missing: no tables in the report")
+        return []
+    tables = json.loads(meta_path.read_text(encoding="utf-8"))
+    prov: dict[tuple[int, int, str], Source] = {}
+    if (folder / "provenance.csv").exists():
+        for r in _read_csv(folder / "provenance.csv"):
+            try:
+                key = (int(r["table"]), int(r["row"]), r["column"])
+                box = tuple(float(r[k]) for k in ("x0", "top", "x1", "bottom"))
+                prov[key] = Source(page=int(r["page"]), boxes=[box], table=key[0], row=key[1],
+                                   column=key[2], derived_from=r.get("derived_from") or None)
+            except (KeyError, ValueError):
+                continue
+    else:
+        warnings.append("tables/provenance.csv missing: table values have no page crops")
+    for table in tables:
+        n = table["table"]
+        path = folder / f"table{n}.csv"
+        table["records"] = _read_csv(path) if path.exists() else []
+        table["cells"] = {(int(r["row"]), key): prov[(n, int(r["row"]), key)]
+                          for r in table["records"] for key in table.get("column_keys", [])
+                          if (n, int(r["row"]), key) in prov}
+        for (_row, key), src in table["cells"].items():
+            src.column_label = table_column_label(table, key)
+    return tables
+
+
+def table_column_label(table: dict, key: str) -> str:
+    keys = table.get("column_keys", [])
+    labels = table.get("columns", [])
+    if key in keys and keys.index(key) < len(labels):
+        return labels[keys.index(key)]
+    return {"ref": "Ref."}.get(key, key)
+
+
+# --------------------------------------------------------------------------------------------
+# provisional trials (no dataset/): one per NCT number, first table row wins, others -> conflicts
+
+PROVISIONAL_FIELDS = [
+    # key, label, table column(s)
+    ("products", "CAR-T / product", ("target_car_t",)),
+    ("targets", "Target", ("target_car_t",)),
+    ("phase", "Phase", ("phase_study",)),
+    ("status", "Status", ("status",)),
+    ("enrollment", "Enrollment", ("n_patients",)),
+    ("orr_pct", "ORR %", ("orr",)),
+    ("country", "Country", ("location",)),
+]
+
+
+def _comparable(key: str, text: str) -> str:
+    if key == "phase":
+        return norm_phase(text)
+    if key == "status":
+        return norm_status(text)
+    if key == "country":
+        return ",".join(norm_countries(text))
+    if key == "targets":
+        return ",".join(sorted(norm_targets(text)))
+    if key in ("enrollment", "orr_pct"):
+        n = _num(text)
+        return "" if n is None else f"{n:g}"
+    if key == "products":
+        return product_of(text).lower()
+    return str(text).strip().lower()
+
+
+def provisional_trials(tables: list[dict]) -> tuple[list[Trial], list[Conflict]]:
+    rows_by_id: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
+    for table in tables:
+        nct_key = next((k for k in table.get("column_keys", []) if k in ("nct", "registry_id", "nct_number")), None)
+        for rec in table["records"]:
+            ids = NCT_RE.findall(rec.get(nct_key, "") if nct_key else " ".join(rec.values()))
+            for rid in dict.fromkeys(ids):
+                rows_by_id[rid].append((table, rec))
+    trials, conflicts = [], []
+    for rid, rows in rows_by_id.items():
+        fields: dict[str, Value] = {}
+        id_sources = []
+        for table, rec in rows:
+            src = table["cells"].get((int(rec["row"]), "nct"))
+            if src:
+                id_sources.append(src)
+        fields["registry_id"] = Value(rid, id_sources, rid)
+        seen_tables = []
+        for table, _ in rows:
+            if table["table"] not in seen_tables:
+                seen_tables.append(table["table"])
+        fields["sources"] = Value(", ".join(f"Table {t}" for t in seen_tables), [], ",".join(map(str, seen_tables)))
+        for key, _label, cols in PROVISIONAL_FIELDS:
+            candidates: list[tuple[str, Value]] = []
+            for table, rec in rows:
+                col = next((c for c in cols if c in rec), None)
+                if col is None:
+                    continue
+                raw = rec[col]
+                src = table["cells"].get((int(rec["row"]), col))
+                if key == "targets":
+                    text = ", ".join(norm_targets(raw))
+                elif key == "products":
+                    text = product_of(raw)
+                else:
+                    text = "" if _missing(raw) else raw.strip()
+                candidates.append((_comparable(key, raw), Value(text, [src] if src else [])))
+            informative = [(c, v) for c, v in candidates if c]
+            chosen = informative[0][1] if informative else (candidates[0][1] if candidates else Value(""))
+            fields[key] = chosen
+            distinct = list(dict.fromkeys(c for c, _ in informative))
+            if len(distinct) > 1:
+                by_value: dict[str, Value] = {}
+                for c, v in informative:
+                    if c in by_value:
+                        by_value[c].sources.extend(v.sources)
+                    else:
+                        by_value[c] = Value(v.text, list(v.sources))
+                conflicts.append(Conflict(rid, key, list(by_value.values()),
+                                          note="table rows of the same trial disagree"))
+        trials.append(_finish_trial(rid, fields))
+    return trials, conflicts
+
+
+def _finish_trial(rid: str, fields: dict[str, Value]) -> Trial:
+    enrollment = _num(fields["enrollment"].text) if "enrollment" in fields else None
+    orr = _num(fields["orr_pct"].text) if "orr_pct" in fields else None
+    if "enrollment" in fields:
+        fields["enrollment"].sort = enrollment
+    if "orr_pct" in fields:
+        fields["orr_pct"].sort = orr
+    facets = {
+        "target": norm_targets(fields["targets"].text) if "targets" in fields else [],
+        "phase": [norm_phase(fields["phase"].text)] if "phase" in fields else [],
+        "status": [norm_status(fields["status"].text)] if "status" in fields else [],
+        "country": norm_countries(fields["country"].text) if "country" in fields else [],
+    }
+    return Trial(rid, fields, facets, enrollment, orr)
+
+
+# --------------------------------------------------------------------------------------------
+# the reconciled dataset (dataset/trials.jsonl | trials.csv, dataset/conflicts.csv)
+
+DATASET_COLUMNS = [
+    ("registry_id", "Registry ID"),
+    ("products", "CAR-T / product"),
+    ("targets", "Target"),
+    ("phase", "Phase"),
+    ("status", "Status"),
+    ("enrollment", "Enrollment"),
+    ("orr_pct", "ORR %"),
+    ("country", "Country"),
+    ("sources", "Sources"),
+]
+FIELD_ALIASES = {
+    "products": ("products", "product", "car_t", "names"),
+    "targets": ("targets", "target", "antigens"),
+    "phase": ("phase",),
+    "status": ("status", "recruitment_status"),
+    "enrollment": ("enrollment", "n_patients", "patients"),
+    "orr_pct": ("orr_pct", "orr", "orr_percent"),
+    "country": ("country", "countries", "location"),
+    "sources": ("sources", "source"),
+}
+TABLE_REF_RE = re.compile(r"table\s*(\d+)\D{0,12}?(?:row\s*)?(\d+)?", re.I)
+
+
+def _field_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_field_text(v) for v in value if not _missing(_field_text(v)))
+    if isinstance(value, dict):
+        for key in ("value", "norm", "text", "name"):
+            if key in value:
+                return _field_text(value[key])
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            return _field_text(json.loads(text))
+        except ValueError:
+            pass
+    return "" if text.lower() in MISSING else text
+
+
+def parse_source_ref(ref, tables_by_no: dict[int, dict], column_hint: str | None = None) -> list[Source]:
+    """Turn one provenance reference of the dataset into Sources with boxes.
+
+    Understands dicts with table/row[/column] or page/bbox (or x0/top/x1/bottom) and strings like
+    "table2:row5", "Table 2 row 5", "text:p7" or "p. 7".
+    """
+    out: list[Source] = []
+    if ref is None:
+        return out
+    if isinstance(ref, str):
+        text = ref.strip()
+        if text.startswith("{") or text.startswith("["):
+            try:
+                return parse_source_ref(json.loads(text), tables_by_no, column_hint)
+            except ValueError:
+                pass
+        pieces = [p for p in re.split(r"\s*[;|]\s*", text) if p]
+        if len(pieces) > 1:
+            for p in pieces:
+                out.extend(parse_source_ref(p, tables_by_no, column_hint))
+            return out
+        m = TABLE_REF_RE.search(text)
+        if m:
+            ref = {"table": int(m.group(1)), "row": int(m.group(2)) if m.group(2) else None}
+            cm = re.search(r"(?:col(?:umn)?|:)\s*([a-z_]+)\s*$", text, re.I)
+            if cm and not cm.group(1).lower().startswith("row"):
+                ref["column"] = cm.group(1)
+        else:
+            pm = re.search(r"p(?:age)?\.?\s*:?\s*(\d+)", text, re.I)
+            if not pm:
+                return out
+            ref = {"page": int(pm.group(1)), "sentence": None}
+    if isinstance(ref, (list, tuple)):
+        for r in ref:
+            out.extend(parse_source_ref(r, tables_by_no, column_hint))
+        return out
+    if not isinstance(ref, dict):
+        return out
+    table_no = ref.get("table")
+    row_no = ref.get("row")
+    column = ref.get("column") or ref.get("col")
+    bbox = ref.get("bbox")
+    if bbox is None and all(k in ref for k in ("x0", "top", "x1", "bottom")):
+        bbox = [ref["x0"], ref["top"], ref["x1"], ref["bottom"]]
+    page = ref.get("page")
+    try:
+        table_no = int(str(table_no).lower().replace("table", "").strip()) if table_no not in (None, "") else None
+        row_no = int(row_no) if row_no not in (None, "") else None
+        page = int(page) if page not in (None, "") else None
+    except ValueError:
+        table_no, row_no = None, None
+    if table_no is not None and row_no is not None and table_no in tables_by_no:
+        table = tables_by_no[table_no]
+        cols = [column] if column else []
+        cols += [c for c in _hint_columns(column_hint) if c not in cols]
+        for col in cols:
+            src = table["cells"].get((row_no, col))
+            if src:
+                out.append(src)
+                break
+        else:
+            boxes = [s.boxes[0] for (r, _c), s in table["cells"].items() if r == row_no and s.boxes]
+            pages = [s.page for (r, _c), s in table["cells"].items() if r == row_no]
+            if boxes:
+                union = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                         max(b[2] for b in boxes), max(b[3] for b in boxes))
+                out.append(Source(page=pages[0], boxes=[union], table=table_no, row=row_no))
+        if out:
+            return out
+    if page is not None:
+        boxes = []
+        if bbox:
+            try:
+                boxes = [tuple(float(v) for v in bbox)]
+            except (TypeError, ValueError):
+                boxes = []
+        out.append(Source(page=page, boxes=boxes, table=table_no, row=row_no, column=column,
+                          sentence=ref.get("sentence") or ref.get("text")))
+    return out
+
+
+def _hint_columns(field_key: str | None) -> list[str]:
+    return {
+        "targets": ["target_car_t"], "products": ["target_car_t"], "phase": ["phase_study"],
+        "status": ["status"], "enrollment": ["n_patients"], "orr_pct": ["orr"],
+        "country": ["location"], "registry_id": ["nct"],
+    }.get(field_key or "", [])
+
+
+def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str]):
+    folder = out_dir / "dataset"
+    rows: list[dict] = []
+    if (folder / "trials.jsonl").exists():
+        rows = _read_jsonl(folder / "trials.jsonl")
+    elif (folder / "trials.csv").exists():
+        rows = _read_csv(folder / "trials.csv")
+    else:
+        return None
+    tables_by_no = {t["table"]: t for t in tables}
+    trials = []
+    extra_keys: list[str] = []
+    for rec in rows:
+        rid = _field_text(rec.get("registry_id") or rec.get("nct") or rec.get("id"))
+        if not rid:
+            continue
+        fields: dict[str, Value] = {}
+        per_field_prov = rec.get("provenance") or rec.get("field_sources") or {}
+        if isinstance(per_field_prov, str):
+            try:
+                per_field_prov = json.loads(per_field_prov)
+            except ValueError:
+                per_field_prov = {}
+        row_sources = rec.get("sources")
+        for key, _label in DATASET_COLUMNS:
+            if key == "registry_id":
+                raw = rid
+            else:
+                raw = next((rec[a] for a in FIELD_ALIASES.get(key, (key,)) if a in rec), None)
+            text = _field_text(raw)
+            if key == "sources":
+                text = _describe_sources(row_sources)
+            srcs: list[Source] = []
+            if isinstance(per_field_prov, dict) and per_field_prov.get(key) is not None:
+                srcs = parse_source_ref(per_field_prov.get(key), tables_by_no, key)
+            elif key != "sources" and row_sources is not None:
+                srcs = parse_source_ref(row_sources, tables_by_no, key)
+            fields[key] = Value(text, _dedupe(srcs), text)
+        for key, value in rec.items():
+            if key in fields or key in ("provenance", "field_sources") or any(key in a for a in FIELD_ALIASES.values()):
+                continue
+            if key not in extra_keys:
+                extra_keys.append(key)
+        trials.append(_finish_trial(rid, fields))
+    conflicts = []
+    if (folder / "conflicts.csv").exists():
+        conflicts = _read_conflicts(folder / "conflicts.csv", tables_by_no)
+    else:
+        warnings.append("dataset/conflicts.csv missing: no conflicts listed")
+    return trials, conflicts
+
+
+def _describe_sources(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            if value.strip()[:1] in "[{":
+                return _describe_sources(json.loads(value))
+        except ValueError:
+            pass
+        return value
+    if isinstance(value, dict):
+        if "table" in value:
+            t = f"Table {value['table']}"
+            return t + (f" row {value['row']}" if value.get("row") not in (None, "") else "")
+        if "page" in value:
+            return f"text p. {value['page']}"
+        return ", ".join(f"{k}: {_describe_sources(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "; ".join(dict.fromkeys(_describe_sources(v) for v in value if v is not None))
+    return str(value)
+
+
+def _dedupe(sources: list[Source]) -> list[Source]:
+    seen, out = set(), []
+    for s in sources:
+        key = (s.page, tuple(s.boxes), s.table, s.row, s.column)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _read_conflicts(path: Path, tables_by_no: dict[int, dict]) -> list[Conflict]:
+    """conflicts.csv: one row per conflict or one row per disagreeing value; both are grouped."""
+    grouped: dict[tuple[str, str], Conflict] = {}
+    for rec in _read_csv(path):
+        rid = _field_text(rec.get("registry_id") or rec.get("nct") or rec.get("trial") or "")
+        fld = _field_text(rec.get("field") or "")
+        conflict = grouped.setdefault((rid, fld), Conflict(rid, fld, [], _field_text(rec.get("note") or rec.get("resolution") or "")))
+        raw_values = rec.get("values")
+        parsed = None
+        if raw_values:
+            try:
+                parsed = json.loads(raw_values)
+            except ValueError:
+                parsed = None
+        if isinstance(parsed, list):
+            for item in parsed:
+                if isinstance(item, dict):
+                    text = _field_text(item.get("value", item.get("text", "")))
+                    ref = item.get("provenance", item.get("source", item))
+                else:
+                    text, ref = _field_text(item), None
+                conflict.values.append(Value(text, _dedupe(parse_source_ref(ref, tables_by_no, fld))))
+        elif isinstance(parsed, dict):
+            for text, ref in parsed.items():
+                conflict.values.append(Value(str(text), _dedupe(parse_source_ref(ref, tables_by_no, fld))))
+        else:
+            text = _field_text(rec.get("value") if rec.get("value") is not None else raw_values)
+            ref = rec.get("provenance") or rec.get("source") or rec.get("sources")
+            if ref is None and rec.get("table"):
+                ref = {"table": rec.get("table"), "row": rec.get("row"), "column": rec.get("column")}
+            if ref is None and rec.get("page"):
+                ref = {"page": rec.get("page"), "bbox": rec.get("bbox")}
+            conflict.values.append(Value(text, _dedupe(parse_source_ref(ref, tables_by_no, fld))))
+    return list(grouped.values())
+
+
+# --------------------------------------------------------------------------------------------
+# narrative facts and entities
+
+
+def load_facts(out_dir: Path) -> list[Fact]:
+    path = out_dir / "text_facts.csv"
+    if not path.exists():
+        return []
+    facts = []
+    for r in _read_csv(path):
+        lo, hi = r.get("ci_low") or "", r.get("ci_high") or ""
+        try:
+            page = int(float(r.get("page") or ""))
+        except ValueError:
+            page = None
+        facts.append(Fact(
+            registry_ids=_field_text(r.get("registry_ids") or ""),
+            subject=r.get("subject") or "", metric=r.get("metric") or "",
+            value=r.get("value") or "", unit=r.get("unit") or "",
+            ci=f"{lo}–{hi}" if lo or hi else "", p_value=r.get("p_value") or "",
+            qualifier=r.get("qualifier") or "", page=page, sentence=r.get("sentence") or "",
+        ))
+    return facts
+
+
+def load(out_dir: Path) -> ReportData:
+    out_dir = Path(out_dir)
+    doc_path = out_dir / "document.json"
+    if not doc_path.exists():
+        raise FileNotFoundError(f"{doc_path} not found: run `review-extract extract` first")
+    document = json.loads(doc_path.read_text(encoding="utf-8"))
+    warnings: list[str] = []
+    tables = load_tables(out_dir, warnings)
+    blocks = _read_jsonl(out_dir / "text.jsonl") if (out_dir / "text.jsonl").exists() else []
+    entities = _read_jsonl(out_dir / "entities.jsonl") if (out_dir / "entities.jsonl").exists() else []
+    facts = load_facts(out_dir)
+    inputs = {
+        "tables": bool(tables), "text.jsonl": bool(blocks),
+        "entities.jsonl": (out_dir / "entities.jsonl").exists(),
+        "text_facts.csv": (out_dir / "text_facts.csv").exists(),
+        "dataset": (out_dir / "dataset" / "trials.jsonl").exists() or (out_dir / "dataset" / "trials.csv").exists(),
+    }
+    loaded = load_dataset(out_dir, tables, warnings)
+    provisional = loaded is None
+    if provisional:
+        trials, conflicts = provisional_trials(tables)
+        warnings.append("dataset/ missing: provisional trial list, one row per NCT number of the tables; "
+                        "conflicts are disagreements between table rows of the same trial")
+    else:
+        trials, conflicts = loaded
+    for name in ("entities.jsonl", "text_facts.csv"):
+        if not inputs[name]:
+            warnings.append(f"{name} missing")
+    columns = list(DATASET_COLUMNS)
+    return ReportData(out_dir=out_dir, document=document, tables=tables, blocks=blocks, entities=entities,
+                      facts=facts, trials=trials, trial_columns=columns, conflicts=conflicts,
+                      provisional=provisional, inputs=inputs, warnings=warnings)
