@@ -126,6 +126,27 @@ def diff(
                   f"removed, {len(changes.changed)} values changed -> {out}/changes.json, changes.md")
 
 
+@app.command()
+def report(
+    folder: Path = typer.Argument(..., help="Extraction output folder (has document.json)."),
+    pdf: Path = typer.Option(None, "--pdf", help="The source PDF, if it moved since the extraction."),
+) -> None:
+    """Write FOLDER/report/index.html: the dataset as a web page, every value linked to its page crop."""
+    from pipeline.report import build_report
+
+    if not (folder / "document.json").is_file():
+        console.print(f"[red]error:[/red] {folder}: not an extraction output (no document.json)")
+        raise typer.Exit(2)
+    index = build_report(folder, pdf=pdf)
+    import pipeline.report as rep
+
+    stats = rep.last_build_stats
+    console.print(f"report: {index} ({stats.bytes / 1e6:.1f} MB in {stats.files} files, {stats.crops} page crops, "
+                  f"{stats.trials} trials{' (provisional)' if stats.provisional else ''}, {stats.seconds:.1f} s)")
+    for warning in stats.warnings[:20]:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
 def main() -> None:  # pragma: no cover - entry point
     sys.exit(app())
 

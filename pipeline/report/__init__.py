@@ -52,6 +52,8 @@ class _Shown:
     links: list[Link]
     sort: object = None
     filled: bool = False
+    tag: str = ""
+    kind: str = ""
 
 
 def _peek(link: Link, vw: int = PEEK_W, vh: int = PEEK_H) -> dict:
@@ -113,7 +115,7 @@ def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_D
             return out
 
         def shown(value: Value) -> _Shown:
-            return _Shown(value.text, links_for(value.sources), value.sort)
+            return _Shown(value.text, links_for(value.sources), value.sort, tag=value.tag, kind=value.kind)
 
         # ---- trials
         trials = []

@@ -203,10 +203,19 @@ class CropBook:
         if start < 0:
             from rapidfuzz import fuzz
 
-            al = fuzz.partial_ratio_alignment(target, text, score_cutoff=80)
-            if al is None:
-                return []
-            start, end = al.dest_start, al.dest_end
+            al = fuzz.partial_ratio_alignment(target, text, score_cutoff=85)
+            if al is not None:
+                start, end = al.dest_start, al.dest_end
+            else:  # a sentence continued on another page or column: find its head or its tail here
+                head, tail = target[:60], target[-60:]
+                if len(target) > 60 and text.find(head) >= 0:
+                    start = text.find(head)
+                    end = min(len(text), start + len(target))
+                elif len(target) > 60 and text.find(tail) >= 0:
+                    end = text.find(tail) + len(tail)
+                    start = max(0, end - len(target))
+                else:
+                    return []
         if end <= start:
             return []
         hit = [ordered[i] for i in sorted(set(owner[start:end]))]

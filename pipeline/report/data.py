@@ -71,6 +71,8 @@ class Value:
     text: str
     sources: list[Source] = field(default_factory=list)
     sort: float | str | None = None
+    tag: str = ""  # e.g. "kept" for the value a conflict resolution chose
+    kind: str = ""  # "table" | "narrative" when known
 
 
 @dataclass(slots=True)
@@ -387,24 +389,26 @@ def provisional_trials(tables: list[dict]) -> tuple[list[Trial], list[Conflict]]
     return trials, conflicts
 
 
-def _finish_trial(rid: str, fields: dict[str, Value]) -> Trial:
+def _finish_trial(rid: str, fields: dict[str, Value], facets: dict[str, list[str]] | None = None) -> Trial:
     enrollment = _num(fields["enrollment"].text) if "enrollment" in fields else None
     orr = _num(fields["orr_pct"].text) if "orr_pct" in fields else None
     if "enrollment" in fields:
         fields["enrollment"].sort = enrollment
     if "orr_pct" in fields:
         fields["orr_pct"].sort = orr
-    facets = {
-        "target": norm_targets(fields["targets"].text) if "targets" in fields else [],
-        "phase": [norm_phase(fields["phase"].text)] if "phase" in fields else [],
-        "status": [norm_status(fields["status"].text)] if "status" in fields else [],
-        "country": norm_countries(fields["country"].text) if "country" in fields else [],
-    }
+    if facets is None:
+        facets = {
+            "target": norm_targets(fields["targets"].text) if "targets" in fields else [],
+            "phase": [norm_phase(fields["phase"].text)] if "phase" in fields else [],
+            "status": [norm_status(fields["status"].text)] if "status" in fields else [],
+            "country": norm_countries(fields["country"].text) if "country" in fields else [],
+        }
     return Trial(rid, fields, facets, enrollment, orr)
 
 
 # --------------------------------------------------------------------------------------------
-# the reconciled dataset (dataset/trials.jsonl | trials.csv, dataset/conflicts.csv)
+# the reconciled dataset (dataset/trials.jsonl | trials.csv, evidence, conflicts.csv)
+# Field names follow pipeline/reconcile/model.py: TrialRecord, Observation, ConflictEntry.
 
 DATASET_COLUMNS = [
     ("registry_id", "Registry ID"),
@@ -416,34 +420,47 @@ DATASET_COLUMNS = [
     ("orr_pct", "ORR %"),
     ("country", "Country"),
     ("sources", "Sources"),
+    ("narrative", "Text mentions"),
 ]
 FIELD_ALIASES = {
-    "products": ("products", "product", "car_t", "names"),
+    "products": ("products", "product", "car_t"),
     "targets": ("targets", "target", "antigens"),
     "phase": ("phase",),
-    "status": ("status", "recruitment_status"),
-    "enrollment": ("enrollment", "n_patients", "patients"),
-    "orr_pct": ("orr_pct", "orr", "orr_percent"),
+    "status": ("status", "overall_status"),
+    "enrollment": ("enrollment", "n_patients"),
+    "orr_pct": ("orr_pct", "orr"),
     "country": ("country", "countries", "location"),
     "sources": ("sources", "source"),
 }
-TABLE_REF_RE = re.compile(r"table\s*(\d+)\D{0,12}?(?:row\s*)?(\d+)?", re.I)
+TABLE_REF_RE = re.compile(r"(?:table\s*|\bT)(\d+)\s*[:,/ -]?\s*(?:row\s*|r)?(\d+)?", re.I)
+PAGE_REF_RE = re.compile(r"(?:\bp(?:age)?\.?\s*:?\s*)(\d+)(?:\s*/\s*([\w.-]+))?", re.I)
+
+
+def pretty_code(text: str) -> str:
+    """ACTIVE_NOT_RECRUITING -> "Active, not recruiting"; other text unchanged."""
+    if re.fullmatch(r"[A-Z][A-Z_]+", text or ""):
+        words = text.lower().replace("_", " ")
+        words = words.replace("active not", "active, not")
+        return words[:1].upper() + words[1:]
+    return text
 
 
 def _field_text(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_field_text(v) for v in value if not _missing(_field_text(v)))
+        return ", ".join(t for t in (_field_text(v) for v in value) if t)
     if isinstance(value, dict):
-        for key in ("value", "norm", "text", "name"):
+        for key in ("value", "norm", "text", "name", "agent"):
             if key in value:
                 return _field_text(value[key])
         return json.dumps(value, ensure_ascii=False)
     text = str(value).strip()
-    if text.startswith("[") and text.endswith("]"):
+    if text[:1] in "[{" and text[-1:] in "]}":
         try:
             return _field_text(json.loads(text))
         except ValueError:
@@ -451,18 +468,54 @@ def _field_text(value) -> str:
     return "" if text.lower() in MISSING else text
 
 
-def parse_source_ref(ref, tables_by_no: dict[int, dict], column_hint: str | None = None) -> list[Source]:
-    """Turn one provenance reference of the dataset into Sources with boxes.
+def _int(value) -> int | None:
+    try:
+        return int(float(value)) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
-    Understands dicts with table/row[/column] or page/bbox (or x0/top/x1/bottom) and strings like
-    "table2:row5", "Table 2 row 5", "text:p7" or "p. 7".
+
+def _bbox_of(ref: dict) -> BBox | None:
+    bbox = ref.get("bbox")
+    if isinstance(bbox, str) and bbox.strip():
+        try:
+            bbox = json.loads(bbox)
+        except ValueError:
+            bbox = [v for v in re.split(r"[,\s]+", bbox.strip("[]() ")) if v]
+    if not bbox and all(ref.get(k) not in (None, "") for k in ("x0", "top", "x1", "bottom")):
+        bbox = [ref["x0"], ref["top"], ref["x1"], ref["bottom"]]
+    try:
+        return tuple(float(v) for v in bbox)[:4] if bbox and len(bbox) >= 4 else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _hint_columns(field_key: str | None) -> list[str]:
+    return {
+        "targets": ["target_car_t"], "products": ["target_car_t"], "phase": ["phase_study"],
+        "study_name": ["phase_study"], "status": ["status"], "enrollment": ["n_patients"],
+        "orr_pct": ["orr"], "country": ["location"], "registry_id": ["nct"],
+        "crs_grade3_pct": ["crs_icans"], "icans_grade3_pct": ["crs_icans"],
+        "median_pfs_months": ["median_pfs"], "strategies": ["strategy", "strategy_source"],
+    }.get(field_key or "", [])
+
+
+def parse_source_ref(ref, tables_by_no: dict[int, dict], column_hint: str | None = None) -> list[Source]:
+    """Turn one provenance reference into Sources with boxes.
+
+    Understands dicts (Observation / ConflictEntry rows: table/row/column, page + bbox or
+    x0/top/x1/bottom, sentence) and strings like "T2r5", "table2:row5", "Table 2 row 5", "p7/b123".
     """
     out: list[Source] = []
     if ref is None:
         return out
+    if isinstance(ref, (list, tuple)):
+        for r in ref:
+            out.extend(parse_source_ref(r, tables_by_no, column_hint))
+        return out
     if isinstance(ref, str):
         text = ref.strip()
-        if text.startswith("{") or text.startswith("["):
+        if text[:1] in "[{":
             try:
                 return parse_source_ref(json.loads(text), tables_by_no, column_hint)
             except ValueError:
@@ -472,118 +525,148 @@ def parse_source_ref(ref, tables_by_no: dict[int, dict], column_hint: str | None
             for p in pieces:
                 out.extend(parse_source_ref(p, tables_by_no, column_hint))
             return out
-        m = TABLE_REF_RE.search(text)
-        if m:
-            ref = {"table": int(m.group(1)), "row": int(m.group(2)) if m.group(2) else None}
-            cm = re.search(r"(?:col(?:umn)?|:)\s*([a-z_]+)\s*$", text, re.I)
-            if cm and not cm.group(1).lower().startswith("row"):
-                ref["column"] = cm.group(1)
+        m = TABLE_REF_RE.fullmatch(text) or TABLE_REF_RE.match(text)
+        pm = PAGE_REF_RE.search(text)
+        if m and m.group(2):
+            ref = {"table": int(m.group(1)), "row": int(m.group(2))}
+        elif pm:
+            ref = {"page": int(pm.group(1))}
         else:
-            pm = re.search(r"p(?:age)?\.?\s*:?\s*(\d+)", text, re.I)
-            if not pm:
-                return out
-            ref = {"page": int(pm.group(1)), "sentence": None}
-    if isinstance(ref, (list, tuple)):
-        for r in ref:
-            out.extend(parse_source_ref(r, tables_by_no, column_hint))
-        return out
+            return out
     if not isinstance(ref, dict):
         return out
     table_no = ref.get("table")
-    row_no = ref.get("row")
-    column = ref.get("column") or ref.get("col")
-    bbox = ref.get("bbox")
-    if bbox is None and all(k in ref for k in ("x0", "top", "x1", "bottom")):
-        bbox = [ref["x0"], ref["top"], ref["x1"], ref["bottom"]]
-    page = ref.get("page")
-    try:
-        table_no = int(str(table_no).lower().replace("table", "").strip()) if table_no not in (None, "") else None
-        row_no = int(row_no) if row_no not in (None, "") else None
-        page = int(page) if page not in (None, "") else None
-    except ValueError:
-        table_no, row_no = None, None
+    if isinstance(table_no, str):
+        table_no = re.sub(r"(?i)table|t", "", table_no).strip()
+    table_no, row_no, page = _int(table_no), _int(ref.get("row")), _int(ref.get("page"))
+    column = ref.get("column") or ref.get("col") or None
     if table_no is not None and row_no is not None and table_no in tables_by_no:
         table = tables_by_no[table_no]
-        cols = [column] if column else []
-        cols += [c for c in _hint_columns(column_hint) if c not in cols]
-        for col in cols:
+        for col in [column] * bool(column) + _hint_columns(column_hint):
             src = table["cells"].get((row_no, col))
             if src:
-                out.append(src)
-                break
-        else:
-            boxes = [s.boxes[0] for (r, _c), s in table["cells"].items() if r == row_no and s.boxes]
-            pages = [s.page for (r, _c), s in table["cells"].items() if r == row_no]
-            if boxes:
-                union = (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                         max(b[2] for b in boxes), max(b[3] for b in boxes))
-                out.append(Source(page=pages[0], boxes=[union], table=table_no, row=row_no))
-        if out:
-            return out
+                return [src]
+        row_cells = [s for (r, _c), s in table["cells"].items() if r == row_no and s.boxes]
+        if row_cells:
+            first_page = row_cells[0].page
+            union = _union_boxes([s.boxes[0] for s in row_cells if s.page == first_page])
+            return [Source(page=first_page, boxes=[union], table=table_no, row=row_no, label=f"Table {table_no}, row {row_no}, p. {first_page}")]
     if page is not None:
-        boxes = []
-        if bbox:
-            try:
-                boxes = [tuple(float(v) for v in bbox)]
-            except (TypeError, ValueError):
-                boxes = []
-        out.append(Source(page=page, boxes=boxes, table=table_no, row=row_no, column=column,
-                          sentence=ref.get("sentence") or ref.get("text")))
+        box = _bbox_of(ref)
+        sentence = ref.get("sentence") or None
+        out.append(Source(page=page, boxes=[box] if box else [], table=table_no, row=row_no, column=column,
+                          sentence=sentence if isinstance(sentence, str) else None))
     return out
 
 
-def _hint_columns(field_key: str | None) -> list[str]:
-    return {
-        "targets": ["target_car_t"], "products": ["target_car_t"], "phase": ["phase_study"],
-        "status": ["status"], "enrollment": ["n_patients"], "orr_pct": ["orr"],
-        "country": ["location"], "registry_id": ["nct"],
-    }.get(field_key or "", [])
+def _union_boxes(boxes: list[BBox]) -> BBox:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _describe_sources(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in "[{":
+            try:
+                return _describe_sources(json.loads(text))
+            except ValueError:
+                pass
+        return text
+    if isinstance(value, dict):
+        if value.get("table") not in (None, ""):
+            return f"Table {value['table']}" + (f" row {value['row']}" if value.get("row") not in (None, "") else "")
+        if value.get("page") not in (None, ""):
+            return f"text p. {value['page']}"
+        return ", ".join(f"{k}: {_describe_sources(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(dict.fromkeys(d for d in (_describe_sources(v) for v in value) if d))
+    return str(value)
+
+
+def _dedupe(sources: list[Source]) -> list[Source]:
+    seen, out = set(), []
+    for s in sources:
+        key = (s.page, tuple(s.boxes), s.table, s.row, s.column, s.sentence)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _read_records(folder: Path, stem: str) -> list[dict] | None:
+    for suffix, reader in ((".jsonl", _read_jsonl), (".csv", _read_csv)):
+        if (folder / f"{stem}{suffix}").exists():
+            return reader(folder / f"{stem}{suffix}")
+    return None
+
+
+def _json_field(value):
+    if isinstance(value, str) and value.strip()[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _truthy(value) -> bool:
+    return str(value).strip().lower() in {"true", "1", "yes", "y", "t"}
 
 
 def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str]):
     folder = out_dir / "dataset"
-    rows: list[dict] = []
-    if (folder / "trials.jsonl").exists():
-        rows = _read_jsonl(folder / "trials.jsonl")
-    elif (folder / "trials.csv").exists():
-        rows = _read_csv(folder / "trials.csv")
-    else:
+    rows = _read_records(folder, "trials")
+    if rows is None:
         return None
     tables_by_no = {t["table"]: t for t in tables}
+    evidence: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for obs in _read_records(folder, "evidence") or []:
+        evidence[(str(obs.get("registry_id", "")), str(obs.get("field", "")))].append(obs)
     trials = []
-    extra_keys: list[str] = []
     for rec in rows:
         rid = _field_text(rec.get("registry_id") or rec.get("nct") or rec.get("id"))
         if not rid:
             continue
         fields: dict[str, Value] = {}
-        per_field_prov = rec.get("provenance") or rec.get("field_sources") or {}
-        if isinstance(per_field_prov, str):
-            try:
-                per_field_prov = json.loads(per_field_prov)
-            except ValueError:
-                per_field_prov = {}
-        row_sources = rec.get("sources")
+        raw_values: dict[str, object] = {}
+        row_sources = _json_field(rec.get("sources"))
         for key, _label in DATASET_COLUMNS:
-            if key == "registry_id":
-                raw = rid
-            else:
-                raw = next((rec[a] for a in FIELD_ALIASES.get(key, (key,)) if a in rec), None)
-            text = _field_text(raw)
-            if key == "sources":
-                text = _describe_sources(row_sources)
-            srcs: list[Source] = []
-            if isinstance(per_field_prov, dict) and per_field_prov.get(key) is not None:
-                srcs = parse_source_ref(per_field_prov.get(key), tables_by_no, key)
-            elif key != "sources" and row_sources is not None:
-                srcs = parse_source_ref(row_sources, tables_by_no, key)
-            fields[key] = Value(text, _dedupe(srcs), text)
-        for key, value in rec.items():
-            if key in fields or key in ("provenance", "field_sources") or any(key in a for a in FIELD_ALIASES.values()):
+            if key == "narrative":
                 continue
-            if key not in extra_keys:
-                extra_keys.append(key)
-        trials.append(_finish_trial(rid, fields))
+            raw = rid if key == "registry_id" else next(
+                (_json_field(rec[a]) for a in FIELD_ALIASES.get(key, (key,)) if a in rec), None)
+            raw_values[key] = raw
+            text = _describe_sources(row_sources) if key == "sources" else _field_text(raw)
+            if key == "status":
+                text = pretty_code(text)
+            srcs: list[Source] = []
+            obs_list = evidence.get((rid, key), [])
+            if obs_list:
+                informative = [o for o in obs_list if not _missing(o.get("value"))] or obs_list
+                for o in informative:
+                    srcs.extend(parse_source_ref(o, tables_by_no, key))
+            elif key == "registry_id":
+                srcs = parse_source_ref(row_sources, tables_by_no, key)
+            elif key != "sources" and row_sources is not None and text:
+                srcs = [s for s in parse_source_ref(row_sources, tables_by_no, key) if s.table is not None]
+            fields[key] = Value(text, _dedupe(srcs), text)
+        mentions = _json_field(rec.get("narrative_mentions")) or []
+        if isinstance(mentions, list) and mentions:
+            msrc = [Source(page=_int(m.get("page")), sentence=m.get("sentence"), label=f"narrative, p. {m.get('page')}")
+                    for m in mentions if isinstance(m, dict) and _int(m.get("page"))]
+            fields["narrative"] = Value(str(len(mentions)), _dedupe(msrc), len(mentions))
+        else:
+            n = _int(rec.get("n_narrative_mentions"))
+            fields["narrative"] = Value(str(n) if n else "", [], n or 0)
+        facets = {
+            "target": _as_list(raw_values.get("targets")),
+            "phase": [_field_text(raw_values.get("phase")) or "Not reported"],
+            "status": [pretty_code(_field_text(raw_values.get("status"))) or "Not reported"],
+            "country": _as_list(raw_values.get("country")) or [],
+        }
+        trials.append(_finish_trial(rid, fields, facets))
     conflicts = []
     if (folder / "conflicts.csv").exists():
         conflicts = _read_conflicts(folder / "conflicts.csv", tables_by_no)
@@ -592,71 +675,50 @@ def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str]):
     return trials, conflicts
 
 
-def _describe_sources(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        try:
-            if value.strip()[:1] in "[{":
-                return _describe_sources(json.loads(value))
-        except ValueError:
-            pass
-        return value
-    if isinstance(value, dict):
-        if "table" in value:
-            t = f"Table {value['table']}"
-            return t + (f" row {value['row']}" if value.get("row") not in (None, "") else "")
-        if "page" in value:
-            return f"text p. {value['page']}"
-        return ", ".join(f"{k}: {_describe_sources(v)}" for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return "; ".join(dict.fromkeys(_describe_sources(v) for v in value if v is not None))
-    return str(value)
-
-
-def _dedupe(sources: list[Source]) -> list[Source]:
-    seen, out = set(), []
-    for s in sources:
-        key = (s.page, tuple(s.boxes), s.table, s.row, s.column)
-        if key not in seen:
-            seen.add(key)
-            out.append(s)
-    return out
-
-
 def _read_conflicts(path: Path, tables_by_no: dict[int, dict]) -> list[Conflict]:
-    """conflicts.csv: one row per conflict or one row per disagreeing value; both are grouped."""
-    grouped: dict[tuple[str, str], Conflict] = {}
+    """conflicts.csv, one row per disagreeing source value (ConflictEntry), grouped per conflict.
+
+    Also accepts one row per conflict with a JSON ``values`` column ([{value, provenance}...]).
+    """
+    grouped: dict[tuple, Conflict] = {}
     for rec in _read_csv(path):
         rid = _field_text(rec.get("registry_id") or rec.get("nct") or rec.get("trial") or "")
         fld = _field_text(rec.get("field") or "")
-        conflict = grouped.setdefault((rid, fld), Conflict(rid, fld, [], _field_text(rec.get("note") or rec.get("resolution") or "")))
-        raw_values = rec.get("values")
-        parsed = None
-        if raw_values:
-            try:
-                parsed = json.loads(raw_values)
-            except ValueError:
-                parsed = None
+        key = ("id", rec["conflict_id"]) if rec.get("conflict_id") not in (None, "") else (rid, fld)
+        conflict = grouped.get(key)
+        if conflict is None:
+            conflict = grouped[key] = Conflict(rid, fld, [])
+        resolution = _field_text(rec.get("resolution"))
+        if "resolved" in rec:
+            rule = _field_text(rec.get("rule"))
+            conflict.note = (f"resolved: {resolution}" + (f" ({rule})" if rule else "")) if _truthy(rec.get("resolved")) \
+                else "unresolved" + (f" ({rule})" if rule else "")
+        parsed = _json_field(rec.get("values"))
         if isinstance(parsed, list):
             for item in parsed:
                 if isinstance(item, dict):
-                    text = _field_text(item.get("value", item.get("text", "")))
+                    text = _field_text(item.get("value", item.get("raw", item.get("text", ""))))
                     ref = item.get("provenance", item.get("source", item))
                 else:
                     text, ref = _field_text(item), None
                 conflict.values.append(Value(text, _dedupe(parse_source_ref(ref, tables_by_no, fld))))
-        elif isinstance(parsed, dict):
-            for text, ref in parsed.items():
-                conflict.values.append(Value(str(text), _dedupe(parse_source_ref(ref, tables_by_no, fld))))
-        else:
-            text = _field_text(rec.get("value") if rec.get("value") is not None else raw_values)
-            ref = rec.get("provenance") or rec.get("source") or rec.get("sources")
-            if ref is None and rec.get("table"):
-                ref = {"table": rec.get("table"), "row": rec.get("row"), "column": rec.get("column")}
-            if ref is None and rec.get("page"):
-                ref = {"page": rec.get("page"), "bbox": rec.get("bbox")}
-            conflict.values.append(Value(text, _dedupe(parse_source_ref(ref, tables_by_no, fld))))
+            continue
+        raw = _field_text(rec.get("raw"))
+        norm = _field_text(rec.get("value"))
+        text = raw or norm or "(not printed)"
+        if raw and norm and norm.lower() != raw.lower():
+            text = f"{raw} → {norm}"
+        ref: object = rec
+        if not any(rec.get(k) not in (None, "") for k in ("table", "page")):
+            ref = rec.get("provenance") or rec.get("sources") or rec.get("source")
+        value = Value(text, _dedupe(parse_source_ref(ref, tables_by_no, fld)))
+        src_kind = _field_text(rec.get("source"))
+        if _truthy(rec.get("chosen")):
+            value.tag = "kept"
+        if _truthy(rec.get("pooled")):
+            value.tag = (value.tag + ", pooled statement").strip(", ")
+        value.kind = src_kind
+        conflict.values.append(value)
     return list(grouped.values())
 
 
@@ -713,7 +775,8 @@ def load(out_dir: Path) -> ReportData:
     for name in ("entities.jsonl", "text_facts.csv"):
         if not inputs[name]:
             warnings.append(f"{name} missing")
-    columns = list(DATASET_COLUMNS)
+    columns = [(key, label) for key, label in DATASET_COLUMNS
+               if key == "registry_id" or any(t.fields.get(key) and t.fields[key].text for t in trials)]
     return ReportData(out_dir=out_dir, document=document, tables=tables, blocks=blocks, entities=entities,
                       facts=facts, trials=trials, trial_columns=columns, conflicts=conflicts,
                       provisional=provisional, inputs=inputs, warnings=warnings)
