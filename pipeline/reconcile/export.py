@@ -1,0 +1,171 @@
+"""Write a :class:`TrialDataset`: Parquet, CSV, JSON Lines, DuckDB and datapackage.json.
+
+Every frame is validated against its pandera schema before anything is written; a failure
+raises :class:`pipeline.errors.SchemaValidationError` and nothing is written. Parquet files are
+written by DuckDB (``COPY ... (FORMAT parquet)``) from the same typed tables as the database,
+so the two cannot drift apart and no pyarrow import is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.reconcile.model import TrialDataset
+from pipeline.reconcile.schema import (
+    CONFLICT_FIELDS,
+    EVIDENCE_FIELDS,
+    TRIAL_FIELDS,
+    FieldSpec,
+    datapackage,
+    schemas_for,
+    table_row_columns,
+    validate,
+)
+
+FILES = {
+    "trials_parquet": "trials.parquet",
+    "trials_csv": "trials.csv",
+    "trials_jsonl": "trials.jsonl",
+    "conflicts_csv": "conflicts.csv",
+    "evidence_csv": "evidence.csv",
+    "duckdb": "review.duckdb",
+    "datapackage": "datapackage.json",
+}
+DUCKDB_TABLES = ("trials", "table_rows", "entities", "text_facts", "conflicts", "evidence")
+
+
+def write_dataset(dataset: TrialDataset, out_dir: Path, extra: dict[str, pd.DataFrame] | None = None) -> None:
+    """Validate and write the dataset into *out_dir* (created if needed).
+
+    *extra*: frames that replace the dataset's own (``entities``, ``text_facts``) or are added
+    to the DuckDB database under their key.
+    """
+    out_dir = Path(out_dir)
+    frames = dataset.frames()
+    for name, df in (extra or {}).items():
+        frames[name] = df.copy()
+    schemas = schemas_for(dataset)
+    for name, df in frames.items():
+        if name in schemas:
+            frames[name] = validate(name, df, schemas[name])
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(frames["trials"], TRIAL_FIELDS, out_dir / FILES["trials_csv"])
+    write_csv(frames["conflicts"], CONFLICT_FIELDS, out_dir / FILES["conflicts_csv"])
+    write_csv(frames["evidence"], EVIDENCE_FIELDS, out_dir / FILES["evidence_csv"])
+    write_jsonl(frames["trials"], out_dir / FILES["trials_jsonl"])
+    tables = write_duckdb(frames, dataset, out_dir / FILES["duckdb"], out_dir / FILES["trials_parquet"])
+    package = datapackage(dataset, FILES, tables)
+    (out_dir / FILES["datapackage"]).write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
+                                                encoding="utf-8")
+
+
+# --- CSV / JSON Lines -------------------------------------------------------------------------
+
+def python_value(value: Any) -> Any:
+    """pandas/numpy scalars and containers -> plain Python (NaN/NA -> None)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: python_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [python_value(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return python_value(value.tolist())
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = list(df.columns)
+    return [{c: python_value(v) for c, v in zip(cols, row)} for row in df.itertuples(index=False, name=None)]
+
+
+def csv_cell(spec: FieldSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    if spec.type == "list[object]":
+        if spec.name == "combination":
+            return "; ".join(f"{x.get('agent') or '?'} ({x.get('drug_class') or '?'})" for x in value)
+        if spec.name == "narrative_mentions":
+            return "; ".join(f"p{x.get('page')}/{x.get('block')}" for x in value)
+        return json.dumps(value, ensure_ascii=False)
+    if spec.type.startswith("list["):
+        return "; ".join(str(x) for x in value)
+    if spec.type == "boolean":
+        return "true" if value else "false"
+    return value
+
+
+def write_csv(df: pd.DataFrame, specs: tuple[FieldSpec, ...], path: Path) -> None:
+    by_name = {s.name: s for s in specs}
+    rows = [{k: csv_cell(by_name[k], v) for k, v in rec.items()} for rec in records(df)]
+    out = pd.DataFrame(rows, columns=list(df.columns))
+    for spec in specs:
+        if spec.type == "integer":
+            out[spec.name] = pd.array(out[spec.name], dtype="Int64")
+    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def write_jsonl(df: pd.DataFrame, path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for rec in records(df):
+            handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+# --- DuckDB + Parquet -------------------------------------------------------------------------
+
+def _ddl(name: str, columns: list[tuple[str, str]]) -> str:
+    cols = ", ".join(f'"{c}" {t}' for c, t in columns)
+    return f'CREATE TABLE "{name}" ({cols})'
+
+
+def write_duckdb(frames: dict[str, pd.DataFrame], dataset: TrialDataset, path: Path, trials_parquet: Path) -> list[str]:
+    import duckdb
+
+    if path.exists():
+        path.unlink()
+    typed = {
+        "trials": [(s.name, s.duckdb) for s in TRIAL_FIELDS],
+        "conflicts": [(s.name, s.duckdb) for s in CONFLICT_FIELDS],
+        "evidence": [(s.name, s.duckdb) for s in EVIDENCE_FIELDS],
+        "table_rows": table_row_columns(dataset),
+    }
+    written: list[str] = []
+    con = duckdb.connect(str(path))
+    try:
+        for name, df in frames.items():
+            view = f"_frame_{name}"
+            con.register(view, df)
+            if name in typed:
+                con.execute(_ddl(name, typed[name]))
+                cols = ", ".join(f'"{c}"' for c, _ in typed[name])
+                con.execute(f'INSERT INTO "{name}" SELECT {cols} FROM {view}')
+            elif df.empty and len(df.columns) > 0:
+                con.execute(_ddl(name, [(c, "VARCHAR") for c in df.columns]))
+            else:
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM {view}')
+            con.unregister(view)
+            written.append(name)
+        con.execute(f"COPY trials TO '{_sql_path(trials_parquet)}' (FORMAT parquet)")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return written
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
