@@ -40,10 +40,11 @@ def _bar(trials: list[Trial], facet: str, title: str, axis: str, subtitle: str, 
             y=alt.Y("value:N", title=axis, sort=sort, axis=alt.Axis(labelLimit=160)),
             tooltip=[alt.Tooltip("value:N", title=axis), alt.Tooltip("trials:Q", title="Trials")],
         )
-        .properties(title=alt.Title(title, subtitle=subtitle, anchor="start"), width=WIDTH, height=height)
     )
     text = chart.mark_text(align="left", dx=3, color="#333").encode(text="trials:Q")
-    return (chart + text).to_dict()
+    layered = alt.layer(chart, text).properties(
+        title=alt.Title(title, subtitle=subtitle, anchor="start"), width=WIDTH, height=height)
+    return layered.to_dict()
 
 
 def _scatter(trials: list[Trial]) -> dict:
