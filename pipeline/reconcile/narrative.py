@@ -13,11 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.reconcile import lexicon
-from pipeline.reconcile.lexicon import key
 from pipeline.reconcile.normalize import (
     COUNTRY_WORD_RE,
     REGISTRY_RE,
-    canonical_product,
     normalize_country,
     normalize_phase,
     normalize_registry_id,
@@ -236,7 +234,7 @@ def sentence_claims(mention: Mention) -> list[SentenceClaim]:
     # study name: "NAME trial (NCT…)" or "trial NAME (NCT…)" directly before the id, or the only
     # "NAME trial" of a one-id sentence.
     names = [m for rx in (STUDY_TRIAL_RE, TRIAL_STUDY_RE) for m in rx.finditer(sent)
-             if m.group(1).upper() not in _NOT_STUDY and key(m.group(1)) not in lexicon.PRODUCT_INDEX]
+             if m.group(1).upper() not in _NOT_STUDY and m.group(1) not in lexicon.lexicons()["product"]]
     study = None
     for m in names:
         gap = sent[m.end():mention.sentence_start]
@@ -254,26 +252,33 @@ def sentence_claims(mention: Mention) -> list[SentenceClaim]:
     return claims
 
 
-def sentence_products(sentence: str) -> list[tuple[str, str]]:
-    """(canonical, printed) for every product of the lexicon named in a sentence."""
-    out = []
-    for canonical, aliases in lexicon.PRODUCTS.items():
-        for name in [canonical, *aliases]:
-            m = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence, re.IGNORECASE)
-            if m:
-                out.append((canonical_product(m.group(0)), m.group(0)))
-                break
+def _scan(kind: str, sentence: str) -> list[tuple[str, str]]:
+    """(canonical, printed) of every lexicon name in a sentence, longest names first, no overlaps."""
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, str, str]] = []
+    for name, canonical in lexicon.lexicons()[kind].names():
+        if len(name) < 3:
+            continue
+        flags = 0 if (name.isupper() and len(name) <= 5) else re.IGNORECASE
+        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence, flags):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            found.append((m.start(), canonical, m.group(0)))
+    out: list[tuple[str, str]] = []
+    for _, canonical, printed in sorted(found):
+        if canonical not in [c for c, _ in out]:
+            out.append((canonical, printed))
     return out
+
+
+def sentence_products(sentence: str) -> list[tuple[str, str]]:
+    """(canonical, printed) for every product the lexicon knows, in sentence order."""
+    return _scan("product", sentence)
 
 
 def sentence_targets(sentence: str) -> list[str]:
-    out = []
-    for canonical, aliases in lexicon.TARGETS.items():
-        for name in [canonical, *aliases]:
-            if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence):
-                out.append(canonical)
-                break
-    return out
+    return [canonical for canonical, _ in _scan("target", sentence)]
 
 
 def sentence_countries(sentence: str) -> list[tuple[str, str | None]]:

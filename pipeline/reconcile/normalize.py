@@ -247,54 +247,31 @@ class TargetCell:
 
 
 def canonical_target(name: str) -> str | None:
-    k = key(name)
-    if k in lexicon.TARGET_INDEX:
-        return lexicon.TARGET_INDEX[k]
-    external = _external("target", name)
-    return external
+    """Canonical antigen name, or None when no lexicon knows it."""
+    return lexicon.lexicons()["target"].lookup(clean(name))
 
 
 def canonical_product(name: str) -> str:
+    """Canonical product name (the printed name, tidied, when no lexicon knows it)."""
     text = clean(name)
-    k = key(text)
-    if k in lexicon.PRODUCT_INDEX:
-        return lexicon.PRODUCT_INDEX[k]
-    return _external("product", text) or text
+    return lexicon.lexicons()["product"].lookup(text) or text
+
+
+def known_product(name: str) -> bool:
+    return clean(name) in lexicon.lexicons()["product"]
 
 
 def canonical_agent(name: str) -> str:
     text = clean(name)
-    k = key(text)
-    if k in lexicon.AGENT_INDEX:
-        return lexicon.AGENT_INDEX[k]
-    return _external("drug", text) or text
+    return lexicon.lexicons()["drug"].lookup(text) or text
 
 
 def canonical_class(name: str) -> str:
     text = clean(name)
-    k = key(text)
-    if k in lexicon.CLASS_INDEX:
-        return lexicon.CLASS_INDEX[k]
+    found = lexicon.lexicons()["drug_class"].lookup(text)
+    if found:
+        return found
     return text[:1].upper() + text[1:] if text else text
-
-
-_EXTERNAL = {"fn": None, "checked": False}
-
-
-def _external(kind: str, text: str) -> str | None:
-    """Ask the entity helper's lexicon (if installed); any failure disables it for the run."""
-    if not _EXTERNAL["checked"]:
-        _EXTERNAL["fn"] = lexicon.external_normaliser()
-        _EXTERNAL["checked"] = True
-    fn = _EXTERNAL["fn"]
-    if fn is None:
-        return None
-    try:
-        value = fn(kind, text)
-    except Exception:  # noqa: BLE001 - incompatible signature: fall back for the whole run
-        _EXTERNAL["fn"] = None
-        return None
-    return value if isinstance(value, str) and value else None
 
 
 _TARGET_SPLIT_RE = re.compile(r"\s*(?:/|,|\+|\band/or\b|\band\b|\bor\b)\s*", re.IGNORECASE)
@@ -315,12 +292,6 @@ def parse_target_cell(raw: str | None) -> TargetCell:
         if part.casefold() == "more":
             out.incomplete = True
             continue
-        k = key(part)
-        if k in lexicon.TARGET_BINDERS:
-            target, product = lexicon.TARGET_BINDERS[k]
-            _add(out.targets, target)
-            out.products.append((product, part))
-            continue
         target = canonical_target(part)
         if target is None:
             # "Kappa-light chain" style names with a hyphen the splitter keeps together
@@ -332,14 +303,15 @@ def parse_target_cell(raw: str | None) -> TargetCell:
             item = item.strip()
             if not item:
                 continue
-            k = key(item)
-            if k in lexicon.TARGET_CELL_DESCRIPTORS:
-                kind, value = lexicon.TARGET_CELL_DESCRIPTORS[k]
+            descriptor = lexicon.DESCRIPTORS.get(key(item))
+            if descriptor is not None:
+                kind, value = descriptor
                 if kind == "cell_source":
                     out.cell_source = value
                 else:
                     _add(out.notes, value)
-                continue
+                if not known_product(item):
+                    continue
             out.products.append((canonical_product(item), item))
     return out
 
@@ -401,10 +373,10 @@ def strategy_combination(strategy: str) -> tuple[str, str] | None:
     m = re.match(r"^(?P<cls>.+?)\s*\((?P<agent>[^()]+)\)\s*$", clean(strategy))
     if not m:
         return None
-    agent_key = key(m.group("agent"))
-    if agent_key not in lexicon.AGENT_INDEX:
+    agent = lexicon.lexicons()["drug"].lookup(m.group("agent"))
+    if agent is None:
         return None
-    return lexicon.AGENT_INDEX[agent_key], canonical_class(m.group("cls"))
+    return agent, canonical_class(m.group("cls"))
 
 
 # --- mechanism / regimen pairing (Tables 3 and 4) ---------------------------------------------
@@ -451,7 +423,7 @@ def _align(agents: list[str], classes: list[str]) -> list[tuple[str | None, str 
     n, m = len(agents), len(classes)
 
     def score(i: int, j: int) -> int | None:
-        known = lexicon.AGENT_CLASS.get(agents[i])
+        known = lexicon.agent_class(agents[i])
         if known is None:
             return 1
         return 2 if known == classes[j] else None
