@@ -18,6 +18,7 @@ CAPTION_RE = re.compile(
     r"^Table\s*(?P<num>\d+|[IVX]+)\b\.?\s*(?P<cont>\((?:continued|cont(?:'d|\.)?)\))?[.:]?\s*(?P<title>.*)$",
     re.IGNORECASE,
 )
+CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
 
@@ -54,7 +55,12 @@ def _caption_number(text: str) -> tuple[int, bool, str] | None:
         return None
     num = m.group("num")
     number = int(num) if num.isdigit() else _ROMAN.get(num.upper(), 0)
-    return (number, bool(m.group("cont")), m.group("title").strip()) if number else None
+    title = m.group("title").strip()
+    continued = bool(m.group("cont"))
+    tail = CONTINUED_TAIL_RE.search(title)
+    if tail:  # "Table 2 Overview of ... (Continued)"
+        continued, title = True, title[: tail.start()].strip()
+    return (number, continued, title) if number else None
 
 
 def find_captions(page: PageLayout, body_size: float) -> list[Caption]:
