@@ -1,0 +1,317 @@
+"""Train the biomedical NER pipeline ``models/ner_bio``.
+
+    python -m pipeline.ner.train --out models/ner_bio [--max-minutes N]
+
+Steps (all offline, CPU only):
+
+1. convert  -- corpora in ``data/corpora`` -> spaCy ``DocBin`` files in a work directory.
+   BC5CDR is built from the PubTator raw text tokenised by the shipped tokenizer
+   (:mod:`pipeline.ner.tokenization`); BC2GM from its IOB tokens (same tokenisation).
+2. chemdis  -- component ``ner`` (CHEMICAL, DISEASE) on BC5CDR, config
+   ``pipeline/ner/configs/chemdis.cfg``.
+3. gene     -- component ``ner_gene`` (GENE_OR_PROTEIN) on BC2GM, config
+   ``pipeline/ner/configs/gene.cfg``.
+4. assemble -- both components sourced into one pipeline (each has its own tok2vec, so no
+   listeners need replacing), meta/README data written to ``--out``.
+5. evaluate -- :mod:`pipeline.ner.evaluate` on the official test splits.
+
+Hyper-parameters live in the config files. Which data each component is trained on, and
+whether the best-on-devel or the last checkpoint is kept, is the ``RECIPE`` below (the
+choice of steps was made on the development sets; see models/ner_bio/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import spacy
+from spacy import util
+from spacy.schemas import ConfigSchemaTraining
+from spacy.tokens import DocBin
+from spacy.training.initialize import init_nlp
+from spacy.training.loop import (
+    create_evaluation_callback,
+    create_train_batches,
+    train_while_improving,
+    update_meta,
+)
+from thinc.api import fix_random_seed
+
+from . import tokenization  # noqa: F401  (registers the tokenizer callback)
+from .corpora import CORPORA_DIR, PUBTATOR_FILES, iob_docs, iob_path, pubtator_docs
+from .tokenization import make_bio_tokenizer
+
+PKG_DIR = Path(__file__).resolve().parent
+CONFIG_DIR = PKG_DIR / "configs"
+DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "review_extract_ner_work"
+
+# component key -> how to train it.
+#   train: DocBin sets used for training; dev: set used for evaluation during training;
+#   keep: "best" (checkpoint with the best dev F1) or "last" (no held-out data left);
+#   time_share: share of --max-minutes given to this component.
+RECIPE = {
+    "chemdis": {
+        "config": "chemdis.cfg",
+        "pipe_name": "ner",
+        "train": ["bc5cdr_train", "bc5cdr_devel"],
+        "dev": "bc5cdr_devel",
+        "keep": "last",
+        "time_share": 0.45,
+    },
+    "gene": {
+        "config": "gene.cfg",
+        "pipe_name": "ner_gene",
+        "train": ["bc2gm_train"],
+        "dev": "bc2gm_devel",
+        "keep": "best",
+        "time_share": 0.55,
+    },
+}
+# Order of the components in the assembled pipeline. A later NER component keeps the
+# entities set by an earlier one and predicts around them.
+PIPE_ORDER = ["chemdis", "gene"]
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------- convert
+def convert(work_dir: Path, corpora_dir: Path = CORPORA_DIR) -> dict:
+    """Write one DocBin per corpus split into ``work_dir/corpus/<name>.spacy``."""
+    out = work_dir / "corpus"
+    out.mkdir(parents=True, exist_ok=True)
+    nlp = spacy.blank("en")
+    nlp.tokenizer = make_bio_tokenizer(nlp.vocab)
+    stats = {}
+    for split, fname in PUBTATOR_FILES.items():
+        st: dict = {}
+        docs = pubtator_docs(nlp, corpora_dir / "bc5cdr" / "pubtator" / fname, st)
+        DocBin(docs=docs).to_disk(out / f"bc5cdr_{split}.spacy")
+        stats[f"bc5cdr_{split}"] = {"docs": len(docs), "ents": sum(len(d.ents) for d in docs), **st}
+    for corpus in ("bc2gm", "ncbi_disease"):
+        for split in ("train", "devel", "test"):
+            docs = iob_docs(nlp.vocab, iob_path(corpus, split, corpora_dir))
+            DocBin(docs=docs).to_disk(out / f"{corpus}_{split}.spacy")
+            stats[f"{corpus}_{split}"] = {"docs": len(docs), "ents": sum(len(d.ents) for d in docs)}
+    for name, st in stats.items():
+        log(f"converted {name}: {st}")
+    return stats
+
+
+def _corpus_dir(work_dir: Path, names: list[str]) -> Path:
+    """A directory holding exactly the given DocBins (spacy.Corpus reads a whole dir)."""
+    d = work_dir / "sets" / "+".join(names)
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    for n in names:
+        shutil.copy(work_dir / "corpus" / f"{n}.spacy", d / f"{n}.spacy")
+    return d
+
+
+# ----------------------------------------------------------------------------- train
+def train_component(
+    key: str,
+    work_dir: Path,
+    max_seconds: float | None,
+    overrides: dict | None = None,
+    recipe: dict | None = None,
+) -> dict:
+    """Train one component with spaCy's training loop plus a wall-clock limit."""
+    spec = dict(RECIPE[key], **(recipe or {}))
+    train_dir = _corpus_dir(work_dir, spec["train"])
+    dev_path = work_dir / "corpus" / f"{spec['dev']}.spacy"
+    out_dir = work_dir / "train" / key
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    ov = {"paths.train": str(train_dir), "paths.dev": str(dev_path), **(overrides or {})}
+    config = util.load_config(CONFIG_DIR / spec["config"], overrides=ov, interpolate=False)
+    log(f"[{key}] initialising from {spec['config']} train={spec['train']} dev={spec['dev']}")
+    nlp = init_nlp(config, use_gpu=-1)
+    config = nlp.config.interpolate()
+    T = util.registry.resolve(config["training"], schema=ConfigSchemaTraining)
+    if T["seed"] is not None:
+        fix_random_seed(T["seed"])
+    train_corpus, dev_corpus = util.resolve_dot_names(config, [T["train_corpus"], T["dev_corpus"]])
+    optimizer = T["optimizer"]
+    steps = train_while_improving(
+        nlp,
+        optimizer,
+        create_train_batches(nlp, train_corpus, T["batcher"], T["max_epochs"]),
+        create_evaluation_callback(nlp, dev_corpus, T["score_weights"]),
+        dropout=T["dropout"],
+        accumulate_gradient=T["accumulate_gradient"],
+        patience=T["patience"],
+        max_steps=T["max_steps"],
+        eval_frequency=T["eval_frequency"],
+        exclude=T["frozen_components"],
+        annotating_components=T["annotating_components"],
+        before_update=T["before_update"],
+    )
+    history = []
+    t0 = time.time()
+    stopped_by = "max_steps"
+    info: dict = {}
+
+    def save(is_best: bool) -> None:
+        with nlp.use_params(optimizer.averages):
+            nlp.to_disk(out_dir / "model-last")
+        if is_best:
+            if (out_dir / "model-best").exists():
+                shutil.rmtree(out_dir / "model-best")
+            shutil.copytree(out_dir / "model-last", out_dir / "model-best")
+
+    for batch, info, is_best in steps:
+        if is_best is not None:
+            update_meta(T, nlp, info)
+            elapsed = time.time() - t0
+            ents = info["other_scores"]
+            rec = {
+                "step": info["step"],
+                "epoch": info["epoch"],
+                "seconds": round(elapsed, 1),
+                "loss": round(info["losses"].get("ner", 0.0), 2),
+                "dev_p": round(ents.get("ents_p", 0.0), 4),
+                "dev_r": round(ents.get("ents_r", 0.0), 4),
+                "dev_f": round(ents.get("ents_f", 0.0), 4),
+            }
+            history.append(rec)
+            log(f"[{key}] {rec}{'  *best*' if is_best else ''}")
+            save(is_best)
+        if max_seconds is not None and time.time() - t0 > max_seconds:
+            stopped_by = "time_limit"
+            log(f"[{key}] time limit reached at step {info.get('step')}")
+            break
+    save(False)
+    seconds = time.time() - t0
+    best = max(history, key=lambda r: r["dev_f"]) if history else None
+    summary = {
+        "component": key,
+        "config": spec["config"],
+        "train_sets": spec["train"],
+        "dev_set": spec["dev"],
+        "keep": spec["keep"],
+        "steps": info.get("step"),
+        "epochs": info.get("epoch"),
+        "stopped_by": stopped_by,
+        "train_seconds": round(seconds, 1),
+        "best_dev": best,
+        "history": history,
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    log(f"[{key}] done in {seconds/60:.1f} min; best dev {best}")
+    return summary
+
+
+# -------------------------------------------------------------------------- assemble
+def assemble(work_dir: Path, out: Path, summaries: dict, order: list[str] = PIPE_ORDER) -> spacy.Language:
+    """Source the trained components into one pipeline directory at ``out``."""
+    nlp = None
+    for key in order:
+        spec = RECIPE[key]
+        src_dir = work_dir / "train" / key / f"model-{spec['keep']}"
+        src = spacy.load(src_dir)
+        if nlp is None:
+            nlp = spacy.blank("en")
+            nlp.tokenizer = make_bio_tokenizer(nlp.vocab)
+        nlp.add_pipe("ner", name=spec["pipe_name"], source=src)
+    assert nlp is not None
+    nlp.meta.update(
+        {
+            "name": "ner_bio",
+            "version": "0.1.0",
+            "description": (
+                "Biomedical NER (CHEMICAL, DISEASE from BC5CDR; GENE_OR_PROTEIN from BC2GM). "
+                "CNN tok2vec with hashed word + character features, no word vectors, CPU."
+            ),
+            "author": "review-extract",
+            "license": "Model weights: research use; see README.md for corpus terms",
+            "sources": [
+                {"name": "BC5CDR (BioCreative V CDR)", "url": "https://doi.org/10.1093/database/baw068"},
+                {"name": "BC2GM (BioCreative II GM)", "url": "https://doi.org/10.1186/gb-2008-9-s2-s2"},
+            ],
+            "training": {k: {kk: vv for kk, vv in v.items() if kk != "history"} for k, v in summaries.items()},
+        }
+    )
+    if out.exists():
+        # keep hand-written files (README.md) but replace everything spaCy writes
+        for child in out.iterdir():
+            if child.name in {"README.md"}:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    nlp.to_disk(out)
+    (out / "training_log.json").write_text(json.dumps(summaries, indent=2))
+    log(f"assembled pipeline {nlp.pipe_names} -> {out}")
+    return nlp
+
+
+# ------------------------------------------------------------------------------- cli
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=Path("models/ner_bio"))
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help="wall-clock limit for all training, split between components")
+    ap.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
+    ap.add_argument("--components", nargs="+", default=list(RECIPE), choices=list(RECIPE),
+                    help="components to (re)train; others are reused from --work-dir")
+    ap.add_argument("--skip-convert", action="store_true")
+    ap.add_argument("--no-assemble", action="store_true")
+    ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+                    help="config override for the trained components, e.g. training.max_steps 2000")
+    ap.add_argument("--select", action="store_true",
+                    help="model selection run: train on the train split only, keep best on devel")
+    args = ap.parse_args(argv)
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    work = args.work_dir
+    work.mkdir(parents=True, exist_ok=True)
+    if not args.skip_convert or not (work / "corpus").exists():
+        convert(work)
+    overrides = {}
+    for k, v in args.set:
+        try:
+            overrides[k] = json.loads(v)
+        except json.JSONDecodeError:
+            overrides[k] = v
+    summaries = {}
+    t_all = time.time()
+    for key in args.components:
+        budget = None
+        if args.max_minutes is not None:
+            budget = args.max_minutes * 60 * RECIPE[key]["time_share"]
+        recipe = None
+        if args.select:
+            recipe = {"train": [RECIPE[key]["dev"].replace("devel", "train")], "keep": "best"}
+        summaries[key] = train_component(key, work, budget, overrides, recipe)
+    for key in RECIPE:
+        if key not in summaries:
+            f = work / "train" / key / "summary.json"
+            if f.exists():
+                summaries[key] = json.loads(f.read_text())
+    log(f"training wall time {(time.time() - t_all)/60:.1f} min")
+    if args.no_assemble or args.select:
+        return 0
+    assemble(work, args.out, summaries)
+    if not args.no_eval:
+        from .evaluate import main as eval_main
+
+        eval_main(["--model", str(args.out)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
