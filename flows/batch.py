@@ -27,7 +27,6 @@ from pipeline.errors import ReviewExtractError
 from pipeline.outputs import move_into_place
 from pipeline.pdf_loader import file_sha256
 from pipeline.versioning import (
-    find_version,
     latest_version,
     pipeline_fingerprint,
     review_key,
@@ -53,12 +52,9 @@ class DocumentResult:
 
 
 def _cache_key(context, parameters) -> str:
-    """sha256 of the PDF + pipeline fingerprint + output root; no hit if that output is gone."""
+    """sha256 of the PDF + pipeline fingerprint + output root."""
     pdf, root = Path(parameters["pdf"]), Path(parameters["root"]).resolve()
-    sha = file_sha256(pdf)
-    if find_version(root, version_id(sha)) is None:
-        return f"{sha}-{pipeline_fingerprint()}-{root}-missing-{time.time_ns()}"
-    return f"{sha}-{pipeline_fingerprint()}-{root}"
+    return f"{file_sha256(pdf)}-{pipeline_fingerprint()}-{root}"
 
 
 @task(name="extract-document", cache_key_fn=_cache_key, persist_result=True,
@@ -80,6 +76,10 @@ def extract_document(pdf: str, root: str, password: str | None = None) -> dict:
     return asdict(DocumentResult(pdf=pdf, status="extracted", review_key=key, version=vid, out=str(final),
                                  tables=summary.tables, rows=summary.rows,
                                  seconds=round(time.perf_counter() - start, 3)))
+
+
+def _output_present(result: dict) -> bool:
+    return not result.get("out") or (Path(result["out"]) / "document.json").exists()
 
 
 def publish(result: DocumentResult) -> None:
@@ -123,10 +123,13 @@ def batch_extract(folder: str, out: str, password: str | None = None) -> list[Do
     for done, future in enumerate(as_completed(list(futures)), start=1):
         pdf = futures[future]
         value = future.result(raise_on_failure=False)
+        if isinstance(value, dict) and future.state.name == "Cached" and not _output_present(value):
+            # The cache remembers an output someone deleted since: extract again.
+            value = extract_document.with_options(refresh_cache=True)(str(pdf), out, password)
+        elif isinstance(value, dict) and future.state.name == "Cached" and value["status"] == "extracted":
+            value = {**value, "status": "cached", "seconds": 0.0}
         if isinstance(value, dict):
             res = DocumentResult(**value)
-            if future.state.name == "Cached" and res.status == "extracted":
-                res.status, res.seconds = "cached", 0.0
         else:  # an unexpected error: the task failed and Prefect logged its traceback
             res = DocumentResult(pdf=str(pdf), status="failed", message=f"{type(value).__name__}: {value}")
         results[pdf] = res

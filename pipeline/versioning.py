@@ -57,11 +57,3 @@ def set_latest(review_dir: Path, version: str) -> None:
         tmp.unlink()
     os.symlink(version, tmp)
     os.replace(tmp, review_dir / "latest")
-
-
-def find_version(root: Path, vid: str) -> Path | None:
-    """An existing output of this PDF content anywhere under *root*."""
-    for candidate in root.glob(f"*/{vid}"):
-        if (candidate / "document.json").exists():
-            return candidate
-    return None

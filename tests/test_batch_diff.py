@@ -123,6 +123,12 @@ def test_batch_flow_versions_caches_and_diffs(tmp_path, review_pdf):
     assert {Path(r.pdf).name: r.status for r in second}["b_revision.pdf"] == "cached"
     assert latest_version(review_dir).name == revision.version  # a cached old version never becomes latest
 
+    original = next(r for r in first if r.pdf.endswith("a_original.pdf"))
+    shutil.rmtree(original.out)  # a deleted output is extracted again, not served from the cache
+    third = batch_extract(str(folder), str(out))
+    assert {Path(r.pdf).name: r.status for r in third}["a_original.pdf"] == "extracted"
+    assert (Path(original.out) / "tables" / "table1.csv").exists()
+
 
 def test_batch_on_local_dask_cluster(tmp_path, review_pdf):
     from flows.batch import batch_extract, batch_runner
