@@ -26,7 +26,7 @@ __all__ = ["build_report", "ReportStats", "last_build_stats"]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NUMERIC = {"enrollment", "orr_pct"}
 FACETS = [("target", "Target"), ("phase", "Phase"), ("status", "Status"), ("country", "Country")]
-PEEK_W, PEEK_H = 520, 150
+PEEK_W, PEEK_H = 560, 170
 
 
 @dataclass(slots=True)
@@ -62,14 +62,20 @@ def _peek(link: Link, vw: int = PEEK_W, vh: int = PEEK_H) -> dict:
     w, h = crop.width, crop.height
     vw, vh = min(vw, w), min(vh, h)
     px = [(l * w / 100, t * h / 100, bw * w / 100, bh * h / 100) for l, t, bw, bh in link.boxes]
-    if px:
-        cx = px[0][0] + px[0][2] / 2
-        cy = px[0][1] + px[0][3] / 2
+    if px:  # centre the union of the highlights; when it does not fit, show its start
+        ux0, uy0 = min(b[0] for b in px), min(b[1] for b in px)
+        ux1, uy1 = max(b[0] + b[2] for b in px), max(b[1] + b[3] for b in px)
+        cx = (ux0 + ux1) / 2 if ux1 - ux0 <= vw else ux0 + vw / 2 - 12
+        cy = (uy0 + uy1) / 2 if uy1 - uy0 <= vh else uy0 + vh / 2 - 12
     else:
         cx, cy = w / 2, vh / 2
     left = int(min(max(0, cx - vw / 2), max(0, w - vw)))
     top = int(min(max(0, cy - vh / 2), max(0, h - vh)))
-    return {"vw": vw, "vh": vh, "left": left, "top": top,
+    band = None
+    if link.band:
+        l, t, bw, bh = link.band
+        band = (round(l * w / 100 - left, 1), round(t * h / 100 - top, 1), round(bw * w / 100, 1), round(bh * h / 100, 1))
+    return {"vw": vw, "vh": vh, "left": left, "top": top, "band": band,
             "boxes": [(round(x - left, 1), round(y - top, 1), round(bw, 1), round(bh, 1)) for x, y, bw, bh in px]}
 
 

@@ -46,6 +46,11 @@ class Link:
     boxes: list[tuple[float, float, float, float]]
     label: str
     peek: dict | None = None  # static viewport (conflicts), set by the report
+    band: tuple[float, float, float, float] | None = None  # the table row, in % of the crop
+
+    @property
+    def band_attr(self) -> str:
+        return ",".join(f"{v:g}" for v in self.band) if self.band else ""
 
     @property
     def hl(self) -> str:
@@ -77,6 +82,7 @@ class CropBook:
     page_sizes: dict[int, tuple[float, float]] = field(default_factory=dict)
     _pdf: object = None
     _words: dict[int, list[dict]] = field(default_factory=dict)
+    row_bands: dict[tuple[int, int, int], BBox] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -114,9 +120,14 @@ class CropBook:
         regions: dict[tuple[int, int], BBox] = {}
         for table in data.tables:
             by_page: dict[int, list[BBox]] = {}
-            for src in table["cells"].values():
+            by_row: dict[tuple[int, int, int], list[BBox]] = {}
+            for (row, _col), src in table["cells"].items():
                 if src.page and src.boxes:
                     by_page.setdefault(src.page, []).extend(src.boxes)
+                    if src.derived_from != "fill-down":  # spanning cells reach into other rows
+                        by_row.setdefault((table["table"], row, src.page), []).extend(src.boxes)
+            for key, boxes in by_row.items():
+                self.row_bands[key] = _union(boxes)
             for page, boxes in by_page.items():
                 if page not in self.page_sizes:
                     continue
@@ -140,7 +151,12 @@ class CropBook:
         crop = self.crop(src.page, region, key=("table", src.table, src.page))
         if crop is None:
             return None
-        return Link(crop, [crop.percent(b) for b in src.boxes], src.describe())
+        link = Link(crop, [crop.percent(b) for b in src.boxes], src.describe())
+        band = self.row_bands.get((src.table, src.row, src.page)) if src.row is not None else None
+        if band is not None:
+            band = (region[0] + 2, band[1] - 1, region[2] - 2, band[3] + 1)
+            link.band = crop.percent(band)
+        return link
 
     def link_text_source(self, src: Source, blocks: list[dict]) -> Link | None:
         """A narrative source: find its sentence (or use its boxes) and crop the text block(s)."""

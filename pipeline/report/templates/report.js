@@ -14,7 +14,7 @@
   }
 
   function openViewer(a) {
-    $$(".box", stage).forEach((b) => b.remove());
+    $$(".box, .band", stage).forEach((b) => b.remove());
     label.textContent = a.dataset.label || "";
     openLink.href = a.getAttribute("href");
     viewer.hidden = false; backdrop.hidden = false;
@@ -22,6 +22,12 @@
       stage.style.width = img.naturalWidth + "px";
       stage.style.height = img.naturalHeight + "px";
       let first = null;
+      for (const [l, t, w, h] of boxes(a.dataset.band)) {
+        const d = document.createElement("div");
+        d.className = "band";
+        d.style.left = l + "%"; d.style.top = t + "%"; d.style.width = w + "%"; d.style.height = h + "%";
+        stage.appendChild(d);
+      }
       for (const [l, t, w, h] of boxes(a.dataset.hl)) {
         const d = document.createElement("div");
         d.className = "box";
