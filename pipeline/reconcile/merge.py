@@ -459,7 +459,8 @@ def _fact_observation(fact, rid: str, pooled: bool) -> Observation | None:
             norm = round(norm * 100, 2)
     if norm is None:
         return None
-    raw = f"{value}{unit or ''}" if unit in {"%", None} else f"{value} {unit}"
+    shown = _num(value) if isinstance(value, float) else value
+    raw = f"{shown}{unit or ''}" if unit in {"%", None} else f"{shown} {unit}"
     if qualifier:
         raw = f"{qualifier} {raw}"
     return Observation(

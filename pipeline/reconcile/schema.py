@@ -297,7 +297,8 @@ def _column(spec: FieldSpec) -> pa.Column:
         checks.append(pa.Check.ge(spec.minimum))
     if spec.maximum is not None:
         checks.append(pa.Check.le(spec.maximum))
-    dtype = {"string": object, "integer": "Int64", "number": "float64", "boolean": "boolean"}[spec.type]
+    # strings: no dtype pinned (pandas 3 infers "str", older pandas "object"); elements are checked
+    dtype = {"string": None, "integer": "Int64", "number": "float64", "boolean": "boolean"}[spec.type]
     if spec.type == "string":
         checks.append(pa.Check(lambda s: s.map(lambda v: isinstance(v, str) and v.strip() != ""),
                                element_wise=False, name="non-empty string", ignore_na=True))
@@ -357,21 +358,21 @@ def table_rows_schema(ds: TrialDataset) -> pa.DataFrameSchema:
         elif dtype == "DOUBLE":
             cols[name] = pa.Column("float64", pa.Check.ge(0), nullable=False)
         elif name == "registry_id":
-            cols[name] = pa.Column(object, pa.Check.str_matches(REGISTRY_ID_PATTERN), nullable=True)
+            cols[name] = pa.Column(None, pa.Check.str_matches(REGISTRY_ID_PATTERN), nullable=True)
         elif dtype.endswith("[]"):
             cols[name] = pa.Column(object, pa.Check(_is_list_of(lambda x: isinstance(x, str))), nullable=False)
         else:
-            cols[name] = pa.Column(object, nullable=True)
+            cols[name] = pa.Column(None, nullable=True)
     return pa.DataFrameSchema(cols, strict=True, ordered=True, unique=["table", "row"], name="table_rows")
 
 
 ENTITIES_SCHEMA = pa.DataFrameSchema({
-    "type": pa.Column(object, pa.Check(lambda s: s.map(lambda v: isinstance(v, str) and v != "")), nullable=False),
-    "text": pa.Column(object, nullable=False),
+    "type": pa.Column(None, pa.Check(lambda s: s.map(lambda v: isinstance(v, str) and v != "")), nullable=False),
+    "text": pa.Column(None, nullable=False),
     "page": pa.Column(nullable=True, required=False, checks=pa.Check(lambda s: pd.to_numeric(s, errors="coerce").ge(1), ignore_na=True)),
 }, strict=False, name="entities")
 TEXT_FACTS_SCHEMA = pa.DataFrameSchema({
-    "metric": pa.Column(object, pa.Check(lambda s: s.map(lambda v: isinstance(v, str) and v != "")), nullable=False),
+    "metric": pa.Column(None, pa.Check(lambda s: s.map(lambda v: isinstance(v, str) and v != "")), nullable=False),
     "page": pa.Column(nullable=True, required=False, checks=pa.Check(lambda s: pd.to_numeric(s, errors="coerce").ge(1), ignore_na=True)),
 }, strict=False, name="text_facts")
 
