@@ -206,11 +206,17 @@ def _link_abbreviations(nlp, abbrev_dict: dict[str, list[Abbreviation]], docs, H
         hits = doc._.entity_hits
         if hits is None:
             continue
-        for m in rx.finditer(doc.text):
+        for m in rx.finditer(_doc_text(doc)):
             if any(h.start < m.end() and m.start() < h.end for h in hits):
                 continue
             match = mapping[m.group(1)]
             hits.append(Hit(m.start(), m.end(), match.type, match.norm, 100.0, "abbreviation", m.group(1)))
+
+
+def _doc_text(doc) -> str:
+    from pipeline.entities.components import doc_text
+
+    return doc_text(doc)
 
 
 _NER_CACHE: dict[str, object] = {}
@@ -253,13 +259,14 @@ def _facts(passage: Passage, doc, links: TableLinks) -> list[TextFact]:
     ids = [h for h in hits if h.label == "REGISTRY_ID"]
     subjects = [h for h in hits if h.label in SUBJECT_TYPES or h.label == "TARGET"]
     sents = list(doc.sents)
-    studies = links.studies_in(doc.text)
+    text = _doc_text(doc)
+    studies = links.studies_in(text)
     facts = []
     for m in mentions:
         sent_idx = next(i for i, s in enumerate(sents) if s.start_char <= m.start < s.end_char)
         sent = sents[sent_idx]
-        subject = _subject(doc.text, m, sent, subjects, mentions)
-        registry, link = _registry_ids(m, sents, sent_idx, ids, studies, links, subject)
+        subject = _subject(text, m, sent, subjects, mentions)
+        registry, link = _registry_ids(m, sents, sent_idx, ids, studies, links, subject, subjects)
         block, _ = passage.locate(sent.start_char)
         facts.append(TextFact(
             registry_ids=registry, subject=subject.norm if subject else "", metric=m.metric, value=m.value,
@@ -299,7 +306,8 @@ def _subject(text: str, m, sent, subjects, mentions):
     return earlier[-1] if earlier else None
 
 
-def _registry_ids(m, sents, sent_idx, ids, studies, links: TableLinks, subject) -> tuple[list[str], str]:
+def _registry_ids(m, sents, sent_idx, ids, studies, links: TableLinks, subject,
+                  subject_hits) -> tuple[list[str], str]:
     def in_range(s, e):
         found: list[str] = []
         for h in ids:
@@ -313,14 +321,20 @@ def _registry_ids(m, sents, sent_idx, ids, studies, links: TableLinks, subject) 
         return found
 
     sent = sents[sent_idx]
+    product = subject.norm if subject is not None and subject.label == "PRODUCT" else None
     found, link = in_range(sent.start_char, sent.end_char), "sentence"
     if not found:
+        # the nearest preceding sentence of the paragraph that names a trial - if it is about the
+        # same subject (names it, or the tables link the subject to one of its trials)
         for i in range(sent_idx - 1, -1, -1):
-            found = in_range(sents[i].start_char, sents[i].end_char)
-            if found:
-                link = "paragraph"
-                break
-    product = subject.norm if subject is not None and subject.label == "PRODUCT" else None
+            earlier = in_range(sents[i].start_char, sents[i].end_char)
+            if not earlier:
+                continue
+            if subject is None or any(s.start_char <= h.start < s.end_char and h.norm == subject.norm
+                                      for s in (sents[i],) for h in subject_hits) or (
+                    product and any(product in links.trial_products.get(t, set()) for t in earlier)):
+                found, link = earlier, "paragraph"
+            break
     if found and product:
         own = [i for i in found if product in links.trial_products.get(i, set())]
         others_elsewhere = [i for i in found if i not in own and links.trial_products.get(i)]

@@ -57,6 +57,14 @@ Doc.set_extension("metric_mentions", default=None, force=True)
 Doc.set_extension("rejected_ids", default=None, force=True)
 
 
+def doc_text(doc: Doc) -> str:
+    """doc.text, computed once per Doc (spaCy rebuilds it from the tokens on every access)."""
+    text = doc.user_data.get("review_extract.text")
+    if text is None:
+        text = doc.user_data["review_extract.text"] = doc.text
+    return text
+
+
 def _hits(doc: Doc) -> list[Hit]:
     if doc._.entity_hits is None:
         doc._.entity_hits = []
@@ -75,7 +83,7 @@ def _add_hit(doc: Doc, hit: Hit, spans_key: str) -> None:
 
 
 def _covered(doc: Doc) -> bytearray:
-    mask = bytearray(len(doc.text) + 1)
+    mask = bytearray(len(doc_text(doc)) + 1)
     for h in _hits(doc):
         mask[h.start:h.end] = b"\x01" * (h.end - h.start)
     return mask
@@ -180,8 +188,9 @@ class RegistryIdMatcher:
     def __call__(self, doc: Doc) -> Doc:
         _hits(doc)
         rejected = []
+        text = doc_text(doc)
         for reg, finder, valid, prefix in self._finders:
-            for m in finder.finditer(doc.text):
+            for m in finder.finditer(text):
                 norm, ok = self._norm(reg, prefix, valid, m.group())
                 if ok:
                     _add_hit(doc, Hit(m.start(), m.end(), self.label, norm, 100.0, "pattern", m.group()),
@@ -212,6 +221,7 @@ class RegistryIdMatcher:
         "fuzzy": True,
         "threshold": 85.0,
         "threshold_with_digits": 80.0,
+        "threshold_lowercase": 90.0,
         "min_length": 5,
         "min_length_ratio": 0.75,
         "margin": 3.0,
@@ -219,9 +229,10 @@ class RegistryIdMatcher:
     },
 )
 def make_lexicon_entity_linker(nlp: Language, name: str, spans_key: str, fuzzy: bool, threshold: float,
-                               threshold_with_digits: float, min_length: int, min_length_ratio: float,
-                               margin: float, max_window: int):
-    settings = dict(threshold=threshold, threshold_with_digits=threshold_with_digits, min_length=min_length,
+                               threshold_with_digits: float, threshold_lowercase: float, min_length: int,
+                               min_length_ratio: float, margin: float, max_window: int):
+    settings = dict(threshold=threshold, threshold_with_digits=threshold_with_digits,
+                    threshold_lowercase=threshold_lowercase, min_length=min_length,
                     min_length_ratio=min_length_ratio, margin=margin)
     return LexiconEntityLinker(nlp, name, spans_key, fuzzy, settings, max_window)
 
@@ -242,7 +253,8 @@ class LexiconEntityLinker:
 
     def initialize(self, get_examples=None, *, nlp=None, lexicon_dir: str | None = None):
         data = read_lexicon_files(Path(lexicon_dir) if lexicon_dir else LEXICON_DIR)
-        self.data = {"entries": data["entries"], "never_fuzzy": data["never_fuzzy"], "versions": data["versions"]}
+        self.data = {"entries": data["entries"], "never_fuzzy": data["never_fuzzy"],
+                     "english_suffixes": data["english_suffixes"], "versions": data["versions"]}
         self._build()
 
     def _build(self) -> None:
@@ -261,7 +273,7 @@ class LexiconEntityLinker:
         mask = _covered(doc)
         n = len(doc)
         lex = self.lexicon
-        text = doc.text
+        text = doc_text(doc)
         unmatched: list[int] = []
         i = 0
         while i < n:
@@ -422,6 +434,7 @@ class DrugDictionary:
         if not self.variants:
             return doc
         mask = _covered(doc)
+        text = doc_text(doc)
         n = len(doc)
         i = 0
         while i < n:
@@ -435,7 +448,7 @@ class DrugDictionary:
                 start, end = tok.idx, last.idx + len(last)
                 if not _free(mask, start, end):
                     continue
-                surface = doc.text[start:end]
+                surface = text[start:end]
                 found = self.variants.get(surface.lower())
                 if found is None:
                     continue
@@ -486,12 +499,13 @@ class OutcomeMetrics:
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = []
+        text = doc_text(doc)
         if self.extractor is not None:
             for sent in doc.sents:
                 mentions.extend(self.extractor.extract(sent.text, offset=sent.start_char))
         doc._.metric_mentions = mentions
         for m in mentions:
-            _add_hit(doc, Hit(m.start, m.end, self.label, m.metric, 100.0, "pattern", doc.text[m.start:m.end]),
+            _add_hit(doc, Hit(m.start, m.end, self.label, m.metric, 100.0, "pattern", text[m.start:m.end]),
                      self.spans_key)
         return doc
 

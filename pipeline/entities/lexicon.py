@@ -77,7 +77,9 @@ class Lexicon:
 
     entries: list[LexEntry]
     never_fuzzy: frozenset[str] = frozenset()
+    english_suffixes: tuple[str, ...] = ()
     threshold: float = 85.0
+    threshold_lowercase: float = 90.0
     threshold_with_digits: float = 80.0
     min_length: int = 5
     min_length_ratio: float = 0.75
@@ -122,7 +124,7 @@ class Lexicon:
             for e in data["entries"]
         ]
         return cls(entries=entries, never_fuzzy=frozenset(w.lower() for w in data.get("never_fuzzy", ())),
-                   **settings)
+                   english_suffixes=tuple(data.get("english_suffixes", ())), **settings)
 
     def to_data(self) -> dict:
         out = []
@@ -135,7 +137,8 @@ class Lexicon:
             for k, v in e.attrs:
                 item[k] = list(v) if isinstance(v, tuple) else v
             out.append(item)
-        return {"entries": out, "never_fuzzy": sorted(self.never_fuzzy)}
+        return {"entries": out, "never_fuzzy": sorted(self.never_fuzzy),
+                "english_suffixes": list(self.english_suffixes)}
 
     # -- lookups ---------------------------------------------------------------------------
     def exact(self, surface: str, types: frozenset[str] | None = None) -> Match | None:
@@ -176,6 +179,9 @@ class Lexicon:
             return None
         digits = digit_signature(key)
         cutoff = self.threshold_with_digits if digits else self.threshold
+        plain_word = surface.isalpha() and surface.islower()
+        if plain_word:  # lower-case words are English first: stricter, and no derivations
+            cutoff = max(cutoff, self.threshold_lowercase)
         candidates = process.extract(key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)
         best: tuple[float, LexEntry, str] | None = None
         rival = 0.0
@@ -186,6 +192,8 @@ class Lexicon:
             if ratio < self.min_length_ratio:
                 continue
             entry, alias = self._fuzzy_targets[idx][0]
+            if plain_word and any(key.endswith(sfx) and not cand_key.endswith(sfx) for sfx in self.english_suffixes):
+                continue
             if best is None:
                 best = (score, entry, alias)
             elif entry.norm != best[1].norm:
@@ -220,6 +228,7 @@ def read_lexicon_files(directory: Path = LEXICON_DIR) -> dict:
     stop = json.loads((directory / "stoplist.json").read_text(encoding="utf-8"))
     versions["stoplist.json"] = stop.get("version", "")
     return {"entries": entries, "never_fuzzy": stop.get("never_fuzzy", []),
+            "english_suffixes": stop.get("english_suffixes", []),
             "drug_dictionary_exclude": stop.get("drug_dictionary_exclude", []), "versions": versions}
 
 
