@@ -381,6 +381,14 @@ def test_entities_registry_ids_define_narrative_ids(inputs):
     assert ds.trial("NCT99999999").narrative_mentions[0]["page"] == 3
 
 
+def test_tables_only(inputs):
+    tables, _ = inputs
+    ds = reconcile(tables)
+    assert len(ds.trials) == 127
+    assert not any(t.in_text or t.narrative_mentions for t in ds.trials)
+    assert ds.trial("NCT04097301").unresolved_fields == ["enrollment"]
+
+
 # --- schema validation -----------------------------------------------------------------------
 
 def test_schema_accepts_the_dataset(dataset_with_facts):
@@ -527,8 +535,12 @@ def test_with_real_entities(inputs, tmp_path):
         pytest.skip("pipeline.entities.extract_entities not available yet")
     tables, blocks = inputs
     result = extract(blocks, tables)
-    ds = reconcile(tables, entities=result.entities, facts=result.facts, blocks=blocks)
+    ds = reconcile(tables, entities=result, blocks=blocks)  # an EntityResult: entities and facts
     assert {t.registry_id for t in ds.trials} == set(_gold_ids())
+    assert len(ds.facts) == len(result.facts) and any(ds.fact_links)
     write_dataset(ds, tmp_path / "dataset")
-    orr = ds.conflicts_for("NCT04182581", "orr_pct")
-    assert any(e.source == "narrative" and e.value == "90" for e in orr)
+    for rid in ("NCT04182581", "NCT04236011", "NCT04935580"):  # GC012F: tables 93.1/100, text "90% ORR"
+        orr = ds.conflicts_for(rid, "orr_pct")
+        assert any(e.source == "narrative" and e.value == "90" and e.page for e in orr), rid
+        assert any(e.source == "table" and e.chosen for e in orr), rid
+    assert ds.trial("NCT04182581").orr_pct == 93.1

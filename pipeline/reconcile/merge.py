@@ -340,11 +340,14 @@ def _entity_registry_id(ent) -> str | None:
 
 
 def _block_of(obj) -> str | None:
+    """Text block id of an entity or fact: ``block_id``/``block``, or ``source`` "text:<block id>"."""
     value = attr(obj, "block_id", "block")
     if value is None:
         source = attr(obj, "source")
-        if isinstance(source, str) and re.fullmatch(r"b\d+", source):
-            value = source
+        if isinstance(source, str):
+            m = re.fullmatch(r"(?:text:)?(b\d+)", source)
+            if m:
+                value = m.group(1)
     return str(value) if value is not None else None
 
 
