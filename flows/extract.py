@@ -1,4 +1,4 @@
-"""The `extract_review` flow: load -> tables -> text -> write, one PDF to one output folder."""
+"""The `extract_review` flow: load -> tables -> text -> entities -> reconcile -> write (-> report)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from prefect.utilities.annotations import quote
 
 from pipeline import __version__
 from pipeline.document import DocumentInfo, document_info, table_regions
+from pipeline.entities import EntityResult, extract_entities, write_entity_outputs
 from pipeline.outputs import atomic_output_dir, document_json, write_json, write_tables, write_text_blocks
 from pipeline.pdf_loader import LoadedDocument, load_pdf
+from pipeline.reconcile import TrialDataset, reconcile, write_dataset
 from pipeline.records import Table, TextBlock
 from pipeline.tables import TableChunk, extract_tables
 from pipeline.text_layer import build_text_blocks
@@ -34,6 +36,7 @@ class ExtractionSummary:
     blocks: int
     warnings: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _timed(timings: dict[str, float], name: str, notify: StageCallback | None, as_task: bool, fn,
@@ -69,18 +72,38 @@ def text_task(doc: LoadedDocument, chunks: list[TableChunk]) -> list[TextBlock]:
     return build_text_blocks(doc.pages, table_regions(chunks))
 
 
+@task(name="entities", cache_policy=NO_CACHE)
+def entities_task(blocks: list[TextBlock], tables: list[Table]) -> EntityResult:
+    return extract_entities(blocks, tables)
+
+
+@task(name="reconcile", cache_policy=NO_CACHE)
+def reconcile_task(tables: list[Table], entities: EntityResult, blocks: list[TextBlock]) -> TrialDataset:
+    return reconcile(tables, entities, blocks=blocks)
+
+
 @task(name="write", cache_policy=NO_CACHE)
 def write_task(out: str, info: DocumentInfo, blocks: list[TextBlock], tables: list[Table],
-               timings: dict[str, float], warnings: list[str]) -> None:
-    counts = {"tables": len(tables), "table_rows": sum(len(t.rows) for t in tables), "text_blocks": len(blocks)}
+               entities: EntityResult, dataset: TrialDataset, timings: dict[str, float],
+               warnings: list[str], counts: dict[str, int]) -> None:
     with atomic_output_dir(Path(out)) as tmp:
         write_text_blocks(tmp / "text.jsonl", blocks)
         write_tables(tmp / "tables", tables)
+        write_entity_outputs(entities, tmp)
+        write_dataset(dataset, tmp / "dataset")  # validated against its schemas; raises on failure
         write_json(tmp / "document.json", document_json(info, timings, __version__, warnings, counts))
 
 
+@task(name="report", cache_policy=NO_CACHE)
+def report_task(out: str) -> str:
+    from pipeline.report import build_report
+
+    return str(build_report(Path(out)))
+
+
 def run_extraction(pdf: str, out: str, password: str | None = None,
-                   notify: StageCallback | None = None, use_tasks: bool = True) -> ExtractionSummary:
+                   notify: StageCallback | None = None, use_tasks: bool = True,
+                   report: bool = False) -> ExtractionSummary:
     """The flow's body: inside a Prefect flow run its stages are tasks, elsewhere plain calls.
 
     *use_tasks=False* forces plain calls (the batch flow runs a whole document in one task).
@@ -90,13 +113,21 @@ def run_extraction(pdf: str, out: str, password: str | None = None,
     doc = _timed(timings, "load", notify, as_tasks, load_task, pdf, password)
     tables, chunks = _timed(timings, "tables", notify, as_tasks, tables_task, doc)
     blocks = _timed(timings, "text", notify, as_tasks, text_task, doc, chunks)
+    entities = _timed(timings, "entities", notify, as_tasks, entities_task, blocks, tables)
+    dataset = _timed(timings, "reconcile", notify, as_tasks, reconcile_task, tables, entities, blocks)
     info = document_info(doc, blocks)
-    warnings = doc.warnings + [w for t in tables for w in t.warnings]
+    warnings = doc.warnings + [w for t in tables for w in t.warnings] + entities.warnings
+    counts = {"tables": len(tables), "table_rows": sum(len(t.rows) for t in tables), "text_blocks": len(blocks),
+              "entities": len(entities.entities), "text_facts": len(entities.facts),
+              "trials": len(dataset.trials), "conflicts": dataset.n_conflicts}
     # document.json records the stages before it; the write itself is timed for the summary.
-    _timed(timings, "write", notify, as_tasks, write_task, out, info, blocks, tables, dict(timings), warnings)
+    _timed(timings, "write", notify, as_tasks, write_task, out, info, blocks, tables, entities, dataset,
+           dict(timings), warnings, counts)
+    if report:
+        _timed(timings, "report", notify, as_tasks, report_task, out)
     return ExtractionSummary(pdf=str(pdf), out=str(out), info=info, tables=len(tables),
                              rows=sum(len(t.rows) for t in tables), blocks=len(blocks),
-                             warnings=warnings, seconds=timings)
+                             warnings=warnings, seconds=timings, counts=counts)
 
 
 def stderr_progress(stage: str, event: str) -> None:
@@ -105,6 +136,7 @@ def stderr_progress(stage: str, event: str) -> None:
 
 
 @flow(name="extract_review")
-def extract_review(pdf: str, out: str, password: str | None = None, progress: bool = True) -> ExtractionSummary:
-    """Extract one review PDF's text layer and tables into *out* (written atomically)."""
-    return run_extraction(pdf, out, password, notify=stderr_progress if progress else None)
+def extract_review(pdf: str, out: str, password: str | None = None, progress: bool = True,
+                   report: bool = True) -> ExtractionSummary:
+    """Extract one review PDF into *out* (written atomically), then build its curator's report."""
+    return run_extraction(pdf, out, password, notify=stderr_progress if progress else None, report=report)

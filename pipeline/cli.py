@@ -36,6 +36,9 @@ def _print_summary(summary, elapsed: float) -> None:
     grid.add_row("PDF", f"{summary.pdf} ({summary.info.page_count} pages)")
     grid.add_row("tables / rows", f"{summary.tables} / {summary.rows}")
     grid.add_row("text blocks", str(summary.blocks))
+    for key in ("entities", "text_facts", "trials", "conflicts"):
+        if key in summary.counts:
+            grid.add_row(key.replace("_", " "), str(summary.counts[key]))
     grid.add_row("warnings", str(len(summary.warnings)))
     grid.add_row("seconds", ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items()) + f" (total {elapsed:.1f})")
     grid.add_row("output", summary.out)
@@ -50,9 +53,10 @@ def extract(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (replaced atomically on success)."),
     password: str = typer.Option(None, "--password", help="Password of an encrypted PDF."),
     no_flow: bool = typer.Option(False, "--no-flow", help="Run the stages directly, without Prefect."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip the curator's HTML report."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
 ) -> None:
-    """Extract the text layer and the tables of PDF into OUT."""
+    """Extract text, tables, entities and the trial dataset of PDF into OUT (+ the HTML report)."""
     _quiet_prefect(verbose)
     from flows.extract import extract_review, run_extraction, stderr_progress
 
@@ -60,10 +64,10 @@ def extract(
 
     try:
         if no_flow:
-            summary = run_extraction(str(pdf), str(out), password, notify=stderr_progress)
+            summary = run_extraction(str(pdf), str(out), password, notify=stderr_progress, report=not no_report)
         else:
             console.print("[dim]starting Prefect flow extract_review (local ephemeral mode unless PREFECT_API_URL is set)[/dim]")
-            summary = extract_review(str(pdf), str(out), password)
+            summary = extract_review(str(pdf), str(out), password, report=not no_report)
     except ReviewExtractError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(exc.exit_code) from None
