@@ -128,7 +128,7 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
                 obs[rid].append(Observation(
                     registry_id=rid, field=claim.field, value=claim.value, raw=claim.raw, source="narrative",
                     page=m.page, block=m.block, sentence=m.sentence, pooled=False, extractor="sentence"))
-        if rid not in unions or not unions[rid]["sources"]:
+        if not unions.get(rid, {}).get("sources"):
             _narrative_only(rid, by_id_mentions.get(rid, []), entities, obs, unions)
 
     # --- narrative observations: facts ----------------------------------------------------
@@ -138,7 +138,7 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
     fact_methods: list[str] = []
     n_facts: dict[str, int] = defaultdict(int)
     for fact in facts:
-        linked, method = _link_fact(fact, product_index, study_index, all_ids)
+        linked, method = _link_fact(fact, product_index, study_index)
         fact_links.append(linked)
         fact_methods.append(method)
         for rid in linked:
@@ -151,6 +151,7 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
     trials: list[TrialRecord] = []
     conflicts: list[ConflictEntry] = []
     evidence: list[Observation] = []
+    n_conflicts = 0
     for rid in all_ids:
         rec = TrialRecord(registry_id=rid, registry=nz.registry_name(rid))
         u = unions.get(rid, {})
@@ -182,7 +183,8 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
                 ob.chosen = True
             _apply(rec, name, value, chosen)
             if show:
-                cid = len({c.conflict_id for c in conflicts}) + 1
+                n_conflicts += 1
+                cid = n_conflicts
                 rec.conflict_fields.append(_public_field(name))
                 if not resolved:
                     rec.unresolved_fields.append(_public_field(name))
@@ -421,7 +423,7 @@ def _study_index(obs) -> dict[str, list[str]]:
     return index
 
 
-def _link_fact(fact, product_index, study_index, all_ids) -> tuple[list[str], str]:
+def _link_fact(fact, product_index, study_index) -> tuple[list[str], str]:
     """Registry ids a fact is about: its own ids, else its subject if that names one trial only."""
     ids = _fact_ids(fact)
     if ids:
