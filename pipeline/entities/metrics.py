@@ -101,6 +101,9 @@ class MetricExtractor:
         self._time = re.compile(rf"(?<![\w.]){_RANGE}\s*(?P<u>{'|'.join(units)})\b", re.I)
         self._ratio = re.compile(rf"(?<![\w.,])(?P<v1>\d?\.\d+|\d\.\d+)(?![\w%.]|\s*%)")
         self.max_gap = int(vocab.get("max_gap_chars", 160))
+        excl = vocab.get("time_exclusions", {})
+        self._time_before = re.compile(excl["before"], re.I) if excl.get("before") else None
+        self._time_after = re.compile(excl["after"], re.I) if excl.get("after") else None
 
     # -- scanning ------------------------------------------------------------------------
     def _triggers(self, text: str) -> list[_Trigger]:
@@ -128,6 +131,10 @@ class MetricExtractor:
             if free(m.start(), m.end()):
                 values.append(_Value(m.start(), m.end(), "%", _value_text(m), "%"))
         for m in self._time.finditer(text):
+            if self._time_before and self._time_before.search(text[max(0, m.start() - 40):m.start()]):
+                continue  # a time point ("after 20 months", "within 1 to 7 days"), not an outcome
+            if self._time_after and self._time_after.search(text[m.end():m.end() + 30]):
+                continue  # follow-up duration
             if free(m.start(), m.end()):
                 values.append(_Value(m.start(), m.end(), "time", _value_text(m),
                                      self.time_units[m.group("u").lower()]))
