@@ -39,6 +39,7 @@ class ReportStats:
     trials: int
     provisional: bool
     warnings: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 last_build_stats: ReportStats | None = None
@@ -93,6 +94,7 @@ def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_D
     start = time.perf_counter()
     out_dir = Path(out_dir).resolve()
     data: ReportData = load(out_dir)
+    stages = {"read": time.perf_counter() - start}
     doc = data.document
     pdf_path = Path(pdf) if pdf else (Path(doc["source_path"]) if doc.get("source_path") else None)
     if pdf_path is None and doc.get("source"):
@@ -180,8 +182,10 @@ def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_D
                            "columns": labels, "rows": rows, "footnote": table.get("footnote", ""),
                            "crops": sorted(crops, key=lambda c: c.page)})
 
+        stages["locate"] = time.perf_counter() - start - sum(stages.values())
         book.render(tmp)
         book.close()
+        stages["render"] = time.perf_counter() - start - sum(stages.values())
         for t in tables:  # crops are rendered now: keep only those with a file
             t["crops"] = [c for c in t["crops"] if c.src]
         for c in conflicts:  # static viewports need the crops' pixel sizes
@@ -228,6 +232,7 @@ def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_D
             build_seconds=time.perf_counter() - start,
         )
         (tmp / "index.html").write_text(html, encoding="utf-8")
+        stages["html"] = time.perf_counter() - start - sum(stages.values())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -243,7 +248,7 @@ def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_D
         path=final / "index.html", seconds=time.perf_counter() - start,
         bytes=sum(p.stat().st_size for p in files), files=len(files),
         crops=sum(1 for c in book.crops.values() if c.src), trials=len(data.trials),
-        provisional=data.provisional, warnings=warnings)
+        provisional=data.provisional, warnings=warnings, stages={k: round(v, 2) for k, v in stages.items()})
     return final / "index.html"
 
 

@@ -81,7 +81,10 @@ class CropBook:
     crops: dict[tuple, Crop] = field(default_factory=dict)
     page_sizes: dict[int, tuple[float, float]] = field(default_factory=dict)
     _pdf: object = None
+    _pdfium: object = None
     _words: dict[int, list[dict]] = field(default_factory=dict)
+    _streams: dict[int, tuple] = field(default_factory=dict)
+    _located: dict[tuple[int, str], list[BBox]] = field(default_factory=dict)
     row_bands: dict[tuple[int, int, int], BBox] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -89,9 +92,14 @@ class CropBook:
         if self.pdf_path is not None and Path(self.pdf_path).exists():
             import pdfplumber
 
-            self._pdf = pdfplumber.open(str(self.pdf_path))
-            for i, page in enumerate(self._pdf.pages, start=1):
-                self.page_sizes[i] = (float(page.width), float(page.height))
+            try:
+                self._pdf = pdfplumber.open(str(self.pdf_path))
+                for i, page in enumerate(self._pdf.pages, start=1):
+                    self.page_sizes[i] = (float(page.width), float(page.height))
+            except Exception as exc:  # noqa: BLE001 - encrypted, damaged: a report without crops
+                self._pdf = None
+                self.page_sizes.clear()
+                self.warnings.append(f"source PDF could not be opened ({type(exc).__name__}): values have no page crops")
         else:
             self.warnings.append(f"source PDF not found ({self.pdf_path}): values have no page crops")
 
@@ -100,6 +108,9 @@ class CropBook:
         return self._pdf is not None
 
     def close(self) -> None:
+        if self._pdfium is not None:
+            self._pdfium.close()
+            self._pdfium = None
         if self._pdf is not None:
             self._pdf.close()
 
@@ -185,21 +196,34 @@ class CropBook:
 
     # ---------------------------------------------------------------- sentences
 
+    def _pdfium_words(self, page: int) -> list[dict] | None:
+        return _pdfium_words(self, page)
+
     def words(self, page: int) -> list[dict]:
+        """Words with boxes in pdfplumber's coordinates (top-left origin, points).
+
+        Read with pdfium's text page (several times faster than pdfminer's layout analysis),
+        falling back to pdfplumber for rotated pages or pages whose box does not start at 0,0.
+        """
         if page not in self._words:
-            self._words[page] = self._pdf.pages[page - 1].extract_words(keep_blank_chars=False)
+            words = None
+            try:
+                words = self._pdfium_words(page)
+            except Exception:  # noqa: BLE001 - any pdfium trouble: use pdfplumber's words
+                words = None
+            if words is None:
+                words = self._pdf.pages[page - 1].extract_words(keep_blank_chars=False)
+            self._words[page] = words
         return self._words[page]
 
-    def locate_sentence(self, page: int, sentence: str, blocks: list[dict]) -> list[BBox]:
-        """Line rectangles of *sentence* on *page*, in reading order of the text blocks."""
-        target = _norm_chars(sentence)
-        if not target or not self.available:
-            return []
+    def _stream(self, page: int, blocks: list[dict]):
+        """The page's words in the reading order of its text blocks, as one normalised string."""
+        if page in self._streams:
+            return self._streams[page]
         words = self.words(page)
-        page_blocks = [b for b in blocks if b.get("page") == page]
         ordered: list[dict] = []
         used: set[int] = set()
-        for block in page_blocks:
+        for block in (b for b in blocks if b.get("page") == page):
             x0, top, x1, bottom = block["bbox"]
             inside = [i for i, wd in enumerate(words) if i not in used
                       and x0 - 1 <= (wd["x0"] + wd["x1"]) / 2 <= x1 + 1
@@ -213,7 +237,21 @@ class CropBook:
             chars = _norm_chars(wd["text"])
             stream.append(chars)
             owner.extend([idx] * len(chars))
-        text = "".join(stream)
+        self._streams[page] = (ordered, owner, "".join(stream))
+        return self._streams[page]
+
+    def locate_sentence(self, page: int, sentence: str, blocks: list[dict]) -> list[BBox]:
+        """Line rectangles of *sentence* on *page*, in reading order of the text blocks."""
+        key = (page, sentence)
+        if key not in self._located:
+            self._located[key] = self._locate(page, sentence, blocks)
+        return list(self._located[key])
+
+    def _locate(self, page: int, sentence: str, blocks: list[dict]) -> list[BBox]:
+        target = _norm_chars(sentence)
+        if not target or not self.available:
+            return []
+        ordered, owner, text = self._stream(page, blocks)
         start = text.find(target)
         end = start + len(target) if start >= 0 else -1
         if start < 0:
@@ -262,6 +300,39 @@ class CropBook:
                 crop.src = f"{self.img_dir.relative_to(report_dir).as_posix()}/{name}"
                 crop.width, crop.height = part.width, part.height
             del image
+
+
+def _pdfium_words(book: "CropBook", page_no: int) -> list[dict] | None:
+    import pypdfium2
+
+    plumber_page = book._pdf.pages[page_no - 1]
+    if (plumber_page.rotation or 0) % 360 or tuple(plumber_page.mediabox[:2]) != (0, 0) \
+            or tuple(plumber_page.bbox) != tuple(plumber_page.mediabox):
+        return None
+    if book._pdfium is None:
+        book._pdfium = pypdfium2.PdfDocument(str(book.pdf_path))
+    page = book._pdfium[page_no - 1]
+    height = page.get_height()
+    textpage = page.get_textpage()
+    words: list[dict] = []
+    current: dict | None = None
+    for i in range(textpage.count_chars()):
+        ch = textpage.get_text_range(i, 1)
+        if not ch or ch.isspace():
+            current = None
+            continue
+        left, bottom, right, top = textpage.get_charbox(i, loose=True)
+        y0, y1 = height - top, height - bottom
+        if current is not None and abs(y0 - current["top"]) < 2 and -1.5 < left - current["x1"] < 1.5:
+            current["text"] += ch
+            current["x1"] = max(current["x1"], right)
+            current["bottom"] = max(current["bottom"], y1)
+        else:
+            current = {"text": ch, "x0": left, "x1": right, "top": y0, "bottom": y1}
+            words.append(current)
+    textpage.close()
+    page.close()
+    return words
 
 
 def _overlaps(a, b) -> bool:
