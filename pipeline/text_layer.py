@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.geometry import dominant_size, group_lines, inside, split_line, union_bbox
 from pipeline.records import BBox, Line, PageLayout, TextBlock, Word
@@ -177,7 +178,40 @@ class Dehyphenator:
             return stem + tail
         if not last_part or not t or not last_part.isalpha() or not t[0].islower() or not last_part[-1].islower():
             return head + tail
+        if _compound_break(last_part.lower(), t.lower()):
+            return head + tail
         return stem + tail
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """Webster's word list (english-words package, offline), loaded only when needed."""
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2"], lower=True))
+
+
+def _is_word(word: str, words: frozenset[str]) -> bool:
+    if word in words:
+        return True
+    # web2 lists base forms: strip an inflection before looking a word up.
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""),
+                         ("ing", "e"), ("ly", ""), ("er", ""), ("est", "")):
+        if word.endswith(suffix) and word[: -len(suffix)] + repl in words:
+            return True
+    return False
+
+
+def _compound_break(left: str, right: str) -> bool:
+    """A line break at the hyphen of a compound ("triple-/class") rather than inside a word.
+
+    Asked only when the document spells neither form: the joined form is not an English
+    word but both halves are ("smaller-sized"), while "develop-/ing" or "thera-/pies" join.
+    """
+    words = _english_words()
+    if _is_word(left + right, words):
+        return False
+    return len(left) >= 3 and len(right) >= 3 and _is_word(left, words) and _is_word(right, words)
 
 
 def join_lines(lines: list[str], dehyphenator: Dehyphenator) -> str:

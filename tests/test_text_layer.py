@@ -74,6 +74,10 @@ def test_abbreviation_entries_split_term_and_expansion(text_blocks):
     (["anti-CAR-", "T cells"], "anti-CAR-T cells"),
     (["the IL-", "6 receptor"], "the IL-6 receptor"),
     (["a com-", "mon disease"], "a common disease"),
+    (["triple-", "class exposed"], "triple-class exposed"),  # both halves are words, the join is not
+    (["smaller-", "sized cells"], "smaller-sized cells"),
+    (["develop-", "ing cells"], "developing cells"),
+    (["thera-", "pies"], "therapies"),
 ])
 def test_dehyphenator_rules(lines, expected):
     vocab = Dehyphenator(["cilta-cel", "cilta-cel", "autoleucel"])
