@@ -6,9 +6,12 @@ inside its wheel: no CDN, no download at build time.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 from collections import Counter
+from pathlib import Path
 
 import altair as alt
 
@@ -89,14 +92,34 @@ def chart_specs(trials: list[Trial]) -> list[dict]:
     ]
 
 
+@functools.lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """Vega, Vega-Lite and Vega-Embed as one script, matching Altair's Vega-Lite version."""
+    """Vega, Vega-Lite and Vega-Embed as one script, matching Altair's Vega-Lite version.
+
+    Bundling takes vl-convert a second or more, so the result is cached in memory and on disk
+    ($XDG_CACHE_HOME or ~/.cache, review-extract/), keyed by the vl-convert and Vega-Lite versions.
+    """
     import vl_convert as vlc
 
     version = re.match(r"v?(\d+\.\d+)", alt.SCHEMA_VERSION).group(1)
     available = vlc.get_vegalite_versions()
-    bundle = vlc.javascript_bundle(vl_version=version if version in available else available[-1])
-    return bundle.replace("</script", "<\\/script")
+    version = version if version in available else available[-1]
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "review-extract"
+    cached = cache_dir / f"vega-bundle-vlc{getattr(vlc, '__version__', 'x')}-vl{version}.js"
+    try:
+        if cached.is_file() and cached.stat().st_size > 100_000:
+            return cached.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    bundle = vlc.javascript_bundle(vl_version=version).replace("</script", "<\\/script")
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(bundle, encoding="utf-8")
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return bundle
 
 
 def specs_json(specs: list[dict]) -> str:

@@ -294,9 +294,9 @@ class CropBook:
             for crop in by_page[page_no]:
                 box = tuple(int(round(v * scale)) for v in crop.region)
                 box = (box[0], box[1], min(image.width, max(box[2], box[0] + 1)), min(image.height, max(box[3], box[1] + 1)))
-                part = image.crop(box).quantize(colors=PALETTE_COLORS, method=Image.Quantize.MEDIANCUT)
+                part = image.crop(box).quantize(colors=PALETTE_COLORS, method=Image.Quantize.FASTOCTREE)
                 name = f"p{page_no:02d}-{crop.id}.png"
-                part.save(self.img_dir / name, optimize=True)
+                part.save(self.img_dir / name, compress_level=6)
                 crop.src = f"{self.img_dir.relative_to(report_dir).as_posix()}/{name}"
                 crop.width, crop.height = part.width, part.height
             del image
