@@ -45,6 +45,7 @@ def build(out: Path = NLP_DIR, lexicons: Path | None = None) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".nlp-", dir=out.parent))
     try:
         nlp.to_disk(tmp)
+        _sort_sentencizer(tmp / "sentencizer.json")
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
@@ -52,6 +53,16 @@ def build(out: Path = NLP_DIR, lexicons: Path | None = None) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp)
     return out
+
+
+def _sort_sentencizer(path: Path) -> None:
+    """spaCy writes the sentencizer's punctuation set in hash order: sort it (identical rebuilds)."""
+    import srsly
+
+    if path.is_file():
+        cfg = srsly.read_json(path)
+        cfg["punct_chars"] = sorted(cfg.get("punct_chars", []))
+        srsly.write_json(path, cfg)
 
 
 def main(argv: list[str] | None = None) -> int:
