@@ -57,27 +57,28 @@ class _Shown:
     kind: str = ""
 
 
-def _peek(link: Link, vw: int = PEEK_W, vh: int = PEEK_H) -> dict:
-    """Static viewport onto a shared crop, centred on the first highlight (pixels)."""
+def _peek(link: Link, vh: int = PEEK_H) -> dict:
+    """Static viewport onto a shared crop, the highlights centred horizontally whatever the
+    viewport's width (CSS calc from 50 %), vertically within *vh* pixels."""
     crop = link.crop
     w, h = crop.width, crop.height
-    vw, vh = min(vw, w), min(vh, h)
+    vh = min(vh, h)
     px = [(l * w / 100, t * h / 100, bw * w / 100, bh * h / 100) for l, t, bw, bh in link.boxes]
     if px:  # centre the union of the highlights; when it does not fit, show its start
         ux0, uy0 = min(b[0] for b in px), min(b[1] for b in px)
         ux1, uy1 = max(b[0] + b[2] for b in px), max(b[1] + b[3] for b in px)
-        cx = (ux0 + ux1) / 2 if ux1 - ux0 <= vw else ux0 + vw / 2 - 12
+        cx = (ux0 + ux1) / 2 if ux1 - ux0 <= PEEK_W else ux0 + PEEK_W / 2 - 12
         cy = (uy0 + uy1) / 2 if uy1 - uy0 <= vh else uy0 + vh / 2 - 12
     else:
         cx, cy = w / 2, vh / 2
-    left = int(min(max(0, cx - vw / 2), max(0, w - vw)))
     top = int(min(max(0, cy - vh / 2), max(0, h - vh)))
+    cx = round(cx, 1)
     band = None
     if link.band:
         l, t, bw, bh = link.band
-        band = (round(l * w / 100 - left, 1), round(t * h / 100 - top, 1), round(bw * w / 100, 1), round(bh * h / 100, 1))
-    return {"vw": vw, "vh": vh, "left": left, "top": top, "band": band,
-            "boxes": [(round(x - left, 1), round(y - top, 1), round(bw, 1), round(bh, 1)) for x, y, bw, bh in px]}
+        band = (round(cx - l * w / 100, 1), round(t * h / 100 - top, 1), round(bw * w / 100, 1), round(bh * h / 100, 1))
+    return {"vh": vh, "cx": cx, "top": top, "band": band,
+            "boxes": [(round(cx - x, 1), round(y - top, 1), round(bw, 1), round(bh, 1)) for x, y, bw, bh in px]}
 
 
 def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_DPI) -> Path:

@@ -649,6 +649,8 @@ def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str]):
                     srcs.extend(parse_source_ref(o, tables_by_no, key))
             elif key == "registry_id":
                 srcs = parse_source_ref(row_sources, tables_by_no, key)
+            elif key == "sources":
+                srcs = parse_source_ref(row_sources, tables_by_no, None)
             elif key != "sources" and row_sources is not None and text:
                 srcs = [s for s in parse_source_ref(row_sources, tables_by_no, key) if s.table is not None]
             fields[key] = Value(text, _dedupe(srcs), text)
