@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import time
 from collections import defaultdict
 
@@ -187,6 +188,25 @@ def test_table_cells_are_tagged_by_column(result, inputs):
                                           ("DRUG", "daratumumab"), ("DRUG", "dexamethasone")}
     assert by_source[key + "mechanism"] == {("DRUG_CLASS", "Immunomodulator"), ("DRUG_CLASS", "Proteasome inhibitor"),
                                             ("DRUG_CLASS", "Anti-CD38 Ab"), ("DRUG_CLASS", "Corticosteroid")}
+
+
+NOT_PRODUCTS = {"Cocktail", "APRIL", "UPenn", "CAR-NK"}  # parentheticals that name no product
+
+
+def test_every_product_code_of_the_target_column_is_a_product(result, inputs):
+    _, tables = inputs
+    missing = []
+    for t in tables:
+        for r in t.rows:
+            cell = r.cells.get("target_car_t")
+            m = re.search(r"\((.+)\)", cell.text) if cell else None
+            if not m or m.group(1) in NOT_PRODUCTS:
+                continue
+            source = f"table:{t.number}:{r.row}:target_car_t"
+            if not any(e.type == "PRODUCT" and e.source == source and m.start(1) <= e.start < m.end(1)
+                       for e in result.entities):
+                missing.append((t.number, r.row, cell.text))
+    assert missing == []
 
 
 BINDING_DOMAIN_ITEMS = {"scFv", "ScFv", "VH", "VHH", "Human", "Humanized", "Nanobody", "Peptide"}

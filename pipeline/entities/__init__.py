@@ -107,25 +107,26 @@ def extract_entities(blocks: list[TextBlock], tables: list[Table], *, nlp=None,
     passages = build_passages(blocks)
     cells = [(t, r, key, cell) for t in tables for r in t.rows for key, cell in r.cells.items()
              if key in TAG_COLUMNS + ID_COLUMNS and cell.text.strip()]
+    unique_cells = sorted({c[3].text for c in cells})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # scispaCy's empty global matcher (W036)
-        docs = list(nlp.pipe([p.text for p in passages]))
-        cell_docs = list(nlp.pipe([c[3].text for c in cells],
-                                  disable=[n for n in ("sentencizer", "abbreviation_detector", "outcome_metrics")
-                                           if n in nlp.pipe_names]))
+        docs = list(nlp.pipe(_make_docs(nlp, [p.text for p in passages])))
+        # the same cell text (a repeated strategy, "IL-6RA", "Tocilizumab") is tagged once
+        tagged = dict(zip(unique_cells, nlp.pipe(
+            _make_docs(nlp, unique_cells),
+            disable=[n for n in ("sentencizer", "abbreviation_detector", "outcome_metrics") if n in nlp.pipe_names])))
+    cell_docs = [tagged[c[3].text] for c in cells]
 
     # document-level abbreviations: Abbreviations section, table footnotes, definitions in the text
     abbreviations = from_abbreviation_blocks(blocks) + from_table_footnotes(tables)
     for passage, doc in zip(passages, docs):
         for short in getattr(doc._, "abbreviations", None) or []:
             long = short._.long_form
-            if long is None or short.start_char >= long.start_char:
-                pass
             if long is not None:
                 block, _ = passage.locate(short.start_char)
                 abbreviations.append(Abbreviation(short.text, long.text, f"text:{block.id}", block.page))
     abbrev_dict = dictionary(abbreviations)
-    _link_abbreviations(nlp, abbrev_dict, docs + cell_docs, Hit)
+    _link_abbreviations(nlp, abbrev_dict, docs + list(tagged.values()), Hit)
 
     if use_ner is not False:
         ner = _load_ner(required=bool(use_ner), warn=warn)
@@ -213,6 +214,14 @@ def _link_abbreviations(nlp, abbrev_dict: dict[str, list[Abbreviation]], docs, H
             hits.append(Hit(m.start(), m.end(), match.type, match.norm, 100.0, "abbreviation", m.group(1)))
 
 
+def _make_docs(nlp, texts: list[str]):
+    """Tokenised Docs that remember their text (spaCy rebuilds doc.text from the tokens)."""
+    for text in texts:
+        doc = nlp.make_doc(text)
+        doc.user_data["review_extract.text"] = text
+        yield doc
+
+
 def _doc_text(doc) -> str:
     from pipeline.entities.components import doc_text
 
@@ -230,7 +239,7 @@ def _load_ner(required: bool, warn: list[str]):
         from pipeline.ner import load_ner_model
 
         model = load_ner_model()
-    except (ImportError, FileNotFoundError, OSError) as exc:
+    except Exception as exc:  # optional model: a missing or broken model must not stop the stage
         if required:
             raise
         warn_text = f"statistical NER not used: {exc}"

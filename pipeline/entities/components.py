@@ -31,6 +31,7 @@ from types import SimpleNamespace
 import scispacy.abbreviation  # noqa: F401  (registers the "abbreviation_detector" factory)
 import spacy
 from scispacy.custom_tokenizer import combined_rule_tokenizer
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, IS_STOP, LENGTH, LIKE_NUM
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
@@ -63,6 +64,31 @@ def doc_text(doc: Doc) -> str:
     if text is None:
         text = doc.user_data["review_extract.text"] = doc.text
     return text
+
+
+@dataclass(slots=True)
+class _TokenTable:
+    texts: list[str]
+    starts: list[int]
+    ends: list[int]
+    punct: list[int]
+    space: list[int]
+    like_num: list[int]
+    stop: list[int]
+
+
+def _tokens(doc: Doc) -> _TokenTable:
+    """Token texts, offsets and flags as plain lists (one pass; Token objects are slow to make)."""
+    table = doc.user_data.get("review_extract.tokens")
+    if table is None:
+        text = doc_text(doc)
+        arr = doc.to_array([IDX, LENGTH, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_STOP]).tolist() if len(doc) else []
+        starts = [row[0] for row in arr]
+        ends = [row[0] + row[1] for row in arr]
+        table = _TokenTable([text[a:b] for a, b in zip(starts, ends)], starts, ends, [row[2] for row in arr],
+                            [row[3] for row in arr], [row[4] for row in arr], [row[5] for row in arr])
+        doc.user_data["review_extract.tokens"] = table
+    return table
 
 
 def _hits(doc: Doc) -> list[Hit]:
@@ -281,22 +307,23 @@ class LexiconEntityLinker:
 
     def __call__(self, doc: Doc) -> Doc:
         mask = _covered(doc)
-        n = len(doc)
         lex = self.lexicon
         text = doc_text(doc)
+        t = _tokens(doc)
+        texts, starts, ends, punct = t.texts, t.starts, t.ends, t.punct
+        n = len(texts)
         unmatched: list[int] = []
         i = 0
         while i < n:
-            tok = doc[i]
-            if tok.is_punct or tok.is_space or not _free(mask, tok.idx, tok.idx + len(tok)):
+            if punct[i] or t.space[i] or not _free(mask, starts[i], ends[i]):
                 i += 1
                 continue
-            width = self.first.get(compact(tok.text), 0)
+            width = self.first.get(compact(texts[i]), 0)
             step = 0
             for w in range(min(width, n - i), 0, -1):
-                last = doc[i + w - 1]
-                start, end = tok.idx, last.idx + len(last)
-                if last.is_punct and w > 1 or not _free(mask, start, end):
+                j = i + w - 1
+                start, end = starts[i], ends[j]
+                if punct[j] and w > 1 or not _free(mask, start, end):
                     continue
                 surface = text[start:end]
                 if "\n" in surface:
@@ -315,16 +342,14 @@ class LexiconEntityLinker:
         # hyphen/slash compounds: "anti-BCMA", "GPRC5D-directed", "CD3ζ-iCasp9"
         leftover: list[int] = []
         for i in unmatched:
-            tok = doc[i]
-            if _SPLIT.search(tok.text) and self._subtokens(doc, tok, mask):
+            if _SPLIT.search(texts[i]) and self._subtokens(doc, texts[i], starts[i], mask):
                 continue
             leftover.append(i)
         # words split by a line break or a stray space: "UCA RTCS1A"
         left_set = set(leftover)
         for i in leftover:
-            tok = doc[i]
-            if i + 1 in left_set and tok.whitespace_ == " " and not tok.is_punct and not doc[i + 1].is_punct:
-                start, end = tok.idx, doc[i + 1].idx + len(doc[i + 1])
+            if i + 1 in left_set and text[ends[i]:starts[i + 1]] == " " and not punct[i] and not punct[i + 1]:
+                start, end = starts[i], ends[i + 1]
                 if not _free(mask, start, end):
                     continue
                 surface = text[start:end]
@@ -334,20 +359,19 @@ class LexiconEntityLinker:
                     _mark(mask, start, end)
         if self.use_fuzzy:
             for i in leftover:
-                tok = doc[i]
-                start, end = tok.idx, tok.idx + len(tok)
-                if not _free(mask, start, end) or tok.like_num or tok.is_stop or tok.is_punct:
+                word = texts[i]
+                start, end = starts[i], ends[i]
+                if len(word) < 4 or punct[i] or t.like_num[i] or t.stop[i] or not _free(mask, start, end):
                     continue
-                if tok.is_lower and tok.is_alpha and len(tok) < 7:
+                if word.isalpha() and word.islower() and len(word) < 7:
                     continue  # short lower-case words are English, not mangled names
-                m = lex.fuzzy(tok.text)
+                m = lex.fuzzy(word)
                 if m is not None:
-                    _add_hit(doc, Hit(start, end, m.type, m.norm, m.score, m.method, tok.text), self.spans_key)
+                    _add_hit(doc, Hit(start, end, m.type, m.norm, m.score, m.method, word), self.spans_key)
                     _mark(mask, start, end)
         return doc
 
-    def _subtokens(self, doc: Doc, tok, mask: bytearray) -> bool:
-        text = tok.text
+    def _subtokens(self, doc: Doc, text: str, offset: int, mask: bytearray) -> bool:
         bounds = [0] + [m.end() for m in _SPLIT.finditer(text)]
         ends = [m.start() for m in _SPLIT.finditer(text)] + [len(text)]
         parts = list(zip(bounds, ends))
@@ -361,7 +385,7 @@ class LexiconEntityLinker:
                 surface = text[s:e]
                 m = self.lexicon.exact(surface)
                 if m is not None and len(surface) >= 2:
-                    start, end = tok.idx + s, tok.idx + e
+                    start, end = offset + s, offset + e
                     _add_hit(doc, Hit(start, end, m.type, m.norm, m.score, m.method, surface), self.spans_key)
                     _mark(mask, start, end)
                     found = True
@@ -445,17 +469,16 @@ class DrugDictionary:
             return doc
         mask = _covered(doc)
         text = doc_text(doc)
-        n = len(doc)
+        t = _tokens(doc)
+        n = len(t.texts)
         i = 0
         while i < n:
-            tok = doc[i]
-            if tok.is_punct or tok.is_space or not tok.text[:1].isalnum():
+            if t.punct[i] or t.space[i] or not t.texts[i][:1].isalnum():
                 i += 1
                 continue
             step = 0
             for w in range(min(self.max_window, n - i), 0, -1):
-                last = doc[i + w - 1]
-                start, end = tok.idx, last.idx + len(last)
+                start, end = t.starts[i], t.ends[i + w - 1]
                 if not _free(mask, start, end):
                     continue
                 surface = text[start:end]
