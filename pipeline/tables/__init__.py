@@ -2,23 +2,80 @@
 
 from __future__ import annotations
 
+import re
+
 from pipeline.geometry import dominant_size
 from pipeline.pdf_loader import LoadedDocument
 from pipeline.records import Table
 from pipeline.tables.assemble import assemble_table, cell_text, group_chunks
-from pipeline.tables.grid import parse_chunk_grid
-from pipeline.tables.locate import TableChunk, locate_chunks
+from pipeline.tables.grid import ChunkGrid, match_columns, parse_chunk_grid
+from pipeline.tables.locate import TableChunk, continuation_chunk, locate_chunks, ran_to_page_bottom
 
 __all__ = ["extract_tables", "table_records", "cell_text", "TableChunk"]
 
 
+def _tokens(words) -> set[str]:
+    return {t for w in words for t in re.findall(r"[a-z0-9]+", w.text.lower())}
+
+
+def _same_header(a: TableChunk, b: TableChunk) -> bool:
+    """Does chunk *b* repeat the header of chunk *a* (the table's first chunk)?"""
+    ta, tb = _tokens(a.header_words), _tokens(b.header_words)
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / len(ta | tb) >= 0.5
+
+
+def _parse(chunk: TableChunk) -> ChunkGrid:
+    grid = parse_chunk_grid(chunk.header_words, chunk.body_words, chunk.row_separators)
+    chunk.n_columns = len(grid.columns)
+    chunk.columns = list(grid.columns)
+    return grid
+
+
+def _drop_header(chunk: TableChunk) -> None:
+    """A continuation chunk that does not repeat the header: its first rows are body rows."""
+    chunk.body_words = chunk.header_words + chunk.body_words
+    chunk.header_words = []
+    if chunk.header_rule is not None:
+        chunk.row_separators = sorted(set(chunk.row_separators) | {chunk.header_rule})
+
+
 def extract_tables(doc: LoadedDocument) -> tuple[list[Table], list[TableChunk]]:
-    """Every captioned table of the document, and the chunks (page regions) it was read from."""
+    """Every table of the document, and the chunks (page regions) it was read from."""
     body_size = dominant_size(w for p in doc.pages for w in p.words)
-    chunks = [chunk for page in doc.pages for chunk in locate_chunks(page, body_size)]
-    parsed = [(c, parse_chunk_grid(c.header_words, c.body_words, c.row_separators)) for c in chunks]
+    parsed: list[tuple[TableChunk, ChunkGrid]] = []
+    first_of: dict[int, TableChunk] = {}
+    previous: TableChunk | None = None
+    previous_page = None
+    for page in doc.pages:
+        page_chunks = locate_chunks(page, body_size)
+        grids: dict[int, ChunkGrid] = {}
+        if previous is not None and previous_page is not None and ran_to_page_bottom(previous_page, previous):
+            top_chunk = min(page_chunks, key=lambda c: c.bbox[1], default=None)
+            if top_chunk is None or top_chunk.number != previous.number:
+                cont = continuation_chunk(page, previous, body_size)
+                if cont is not None and (top_chunk is None or cont.table_box[3] <= top_chunk.bbox[1] + 1):
+                    first = first_of.get(previous.number, previous)
+                    if not _same_header(first, cont):
+                        _drop_header(cont)
+                    grid = _parse(cont)
+                    if grid.rows and cont.n_columns >= 2 and match_columns(first.columns, cont.columns) is not None:
+                        page_chunks.insert(0, cont)
+                        grids[id(cont)] = grid
+        for chunk in page_chunks:
+            first = first_of.setdefault(chunk.number, chunk)
+            if id(chunk) not in grids:
+                if chunk is not first and not _same_header(first, chunk):
+                    _drop_header(chunk)
+                grids[id(chunk)] = _parse(chunk)
+            parsed.append((chunk, grids[id(chunk)]))
+        if page_chunks:
+            previous, previous_page = max(page_chunks, key=lambda c: c.bbox[3]), page
+        elif page.words:
+            previous = None
     tables = [assemble_table(group) for group in group_chunks(parsed)]
-    return tables, chunks
+    return tables, [c for c, _ in parsed]
 
 
 def table_records(table: Table) -> list[dict[str, str | int]]:

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 
 from pipeline.records import Cell, Table, TableRow, join_cell_lines
-from pipeline.tables.grid import ChunkGrid
+from pipeline.tables.grid import ChunkGrid, match_columns
 from pipeline.tables.locate import TableChunk
 from pipeline.tables.vocabulary import ColumnSpec, load_vocabulary, slugify
 
@@ -38,6 +38,10 @@ def _chunk_column_map(first: ChunkGrid, grid: ChunkGrid, warnings: list[str], wh
     """For each column of a continuation chunk, the index of the table's column it continues."""
     if len(grid.columns) == len(first.columns):
         return list(range(len(grid.columns)))
+    matched = match_columns(first.columns, grid.columns)
+    if matched is not None and (not any(grid.labels) or all(
+            not lbl or lbl == first.labels[j] for lbl, j in zip(grid.labels, matched))):
+        return list(matched)  # a column left empty on this page: the others line up
     warnings.append(f"{where}: {len(grid.columns)} columns where the table's first chunk has "
                     f"{len(first.columns)}; columns matched by label and position")
     mapping: list[int | None] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.geometry import group_lines, merge_intervals, split_line, union_bbox
+from pipeline.geometry import group_lines, h_overlap, merge_intervals, split_line, union_bbox
 from pipeline.records import BBox, Line, Word
 
 
@@ -52,8 +52,23 @@ class ChunkGrid:
     spanning_columns: set[int]
 
 
-def _phrase_gap(words: list[Word]) -> float:
+def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
+    """Widest gap between two words of one phrase: half an em, or 1.5 word spaces.
+
+    The word space is measured (the commonest small gap between words of a line): a
+    monospaced font's space is 0.6 em, a proportional font's about 0.25-0.3 em.
+    """
     size = max((w.size for w in words), default=7.0)
+    gaps = []
+    for line in lines if lines is not None else group_lines(words):
+        for a, b in zip(line.words, line.words[1:]):
+            g = b.x0 - a.x1
+            if 0 < g <= 1.0 * size:
+                gaps.append(g)
+    if len(gaps) >= 5:
+        gaps.sort()
+        space = gaps[len(gaps) // 2]
+        return max(0.5 * size, 1.5 * space)
     return 0.5 * size
 
 
@@ -61,11 +76,41 @@ def column_intervals(body_words: list[Word]) -> list[tuple[float, float]]:
     """x-ranges of the body's columns: phrases (words a space apart) projected and merged."""
     if not body_words:
         return []
-    gap = _phrase_gap(body_words)
+    lines = group_lines(body_words)
+    gap = _phrase_gap(body_words, lines)
     phrases = []
-    for line in group_lines(body_words):
+    for line in lines:
         phrases += [(p.x0, p.x1) for p in split_line(line, gap)]
     return merge_intervals(phrases)
+
+
+def match_columns(reference: list[tuple[float, float]], columns: list[tuple[float, float]]) -> list[int] | None:
+    """Index of the reference column that each column lies in, or None when they disagree.
+
+    A continuation chunk may leave a column empty (fewer columns); each of its columns must
+    then fall inside one reference column's slot, no two in the same slot.
+    """
+    if not reference or not columns:
+        return None
+    bounds = [(columns_edge(reference, i)) for i in range(len(reference))]
+    mapping = []
+    for a, b in columns:
+        overlap = [min(b, hi) - max(a, lo) for lo, hi in bounds]
+        best = max(range(len(bounds)), key=lambda i: overlap[i])
+        left = next(i for i, (lo, hi) in enumerate(bounds) if lo <= a + 1 < hi)
+        if left != best and overlap[left] < 0.5 * (b - a):
+            return None  # the column straddles two of the reference's columns
+        mapping.append(left)
+    if len(set(mapping)) != len(mapping):
+        return None
+    return mapping
+
+
+def columns_edge(columns: list[tuple[float, float]], i: int) -> tuple[float, float]:
+    """Column *i*'s slot: its range extended to the midpoints of the gaps beside it."""
+    lo = (columns[i - 1][1] + columns[i][0]) / 2 if i > 0 else float("-inf")
+    hi = (columns[i][1] + columns[i + 1][0]) / 2 if i + 1 < len(columns) else float("inf")
+    return lo, hi
 
 
 def _slot_index(columns: list[tuple[float, float]], x: float) -> int:
@@ -88,7 +133,7 @@ def _fragments(lines: list[Line], max_pitch: float, separators: list[float]) -> 
     for line in lines:
         if frags:
             prev = frags[-1].lines[-1]
-            crosses = any(prev.bottom - 0.5 <= y <= line.top + 0.5 for y in separators)
+            crosses = any(prev.bottom - 1.0 <= y <= line.top + 1.0 for y in separators)
             if line.top - prev.top <= max_pitch and not crosses:
                 frags[-1].lines.append(line)
                 continue
@@ -114,15 +159,30 @@ def line_pitch(columns_lines: list[list[Line]], size: float) -> float:
     return 1.2 * size
 
 
+def _column_separators(separators: list, column: tuple[float, float]) -> list[float]:
+    """y of the separators (y or (y, x0, x1)) that run under a column (cover its middle)."""
+    mid = (column[0] + column[1]) / 2
+    out = []
+    for s in separators:
+        if isinstance(s, tuple):
+            y, x0, x1 = s
+            if x0 - 1 <= mid <= x1 + 1 or h_overlap(x0, x1, column[0], column[1]) > 0.6 * (column[1] - column[0]):
+                out.append(y)
+        else:
+            out.append(s)
+    return out
+
+
 def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
-                     separators: list[float]) -> ChunkGrid:
+                     separators: list) -> ChunkGrid:
     columns = column_intervals(body_words)
     size = max((w.size for w in body_words), default=7.0)
     body_cols = _by_column(body_words, columns)
     col_lines = {i: group_lines(ws) for i, ws in body_cols.items()}
     pitch = line_pitch(list(col_lines.values()), size)
     max_pitch = pitch + 0.2 * size
-    col_frags = {i: _fragments(lines, max_pitch, separators) for i, lines in col_lines.items()}
+    col_frags = {i: _fragments(lines, max_pitch, _column_separators(separators, columns[i]))
+                 for i, lines in col_lines.items()}
 
     tops = sorted(f.top for frags in col_frags.values() for f in frags)
     anchors: list[float] = []

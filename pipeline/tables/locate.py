@@ -1,9 +1,12 @@
 """Find table chunks on pages: the caption, the header and body words, the footnote.
 
 A chunk is the part of one table printed on one page ("Table 2" or "Table 2
-(continued)"). Tables are found by their captions; the chunk's extent comes from the
-horizontal rules under the caption when there are any, else from the gap that separates
-the table from the text around it.
+(continued)"). Tables are found by their captions, above or below the table. The chunk's
+extent comes from the horizontal rules next to the caption when there are any, else from
+the white space that sets the table apart from the text around it (table text is set
+smaller than body text, in several columns). A page that starts with a table-like block
+right after a table that ran to the bottom of the previous page continues that table,
+even without a "(continued)" caption.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.geometry import group_lines, h_overlap, union_bbox
+from pipeline.geometry import group_lines, h_overlap, split_line, union_bbox
 from pipeline.records import BBox, Line, PageLayout, Rule, Word
 
 CAPTION_RE = re.compile(
@@ -20,6 +23,8 @@ CAPTION_RE = re.compile(
 )
 CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
+Separator = tuple[float, float, float]  # (y, x0, x1): a rule or shading edge between rows
 
 
 @dataclass(slots=True)
@@ -45,8 +50,14 @@ class TableChunk:
     header_words: list[Word]
     body_words: list[Word]
     footnote_lines: list[Line]
-    row_separators: list[float] = field(default_factory=list)  # y of rules/shading edges in the body
+    row_separators: list[Separator] = field(default_factory=list)
     bbox: BBox = (0.0, 0.0, 0.0, 0.0)
+    header_bottom: float | None = None  # y of the rule (or edge) that closes the header
+    header_rule: Separator | None = None  # that rule (or edge) with its x extent
+    table_box: BBox = (0.0, 0.0, 0.0, 0.0)  # the table proper (no caption, no footnote)
+    n_columns: int = 0  # set once the grid is parsed
+    columns: list[tuple[float, float]] = field(default_factory=list)  # x-ranges, set once parsed
+    found_by: str = "caption"  # "caption" or "continuation" (a page-top block, no caption)
 
 
 def _caption_number(text: str) -> tuple[int, bool, str] | None:
@@ -63,11 +74,19 @@ def _caption_number(text: str) -> tuple[int, bool, str] | None:
     return (number, continued, title) if number else None
 
 
-def find_captions(page: PageLayout, body_size: float) -> list[Caption]:
-    """Lines that start with "Table N" set apart from body text (bold, or another size)."""
+def _phrases(page: PageLayout, lines: list[Line] | None = None) -> list[Line]:
+    """The page's lines split where a gap wider than 1.5 em separates two columns of text."""
+    out = []
+    for line in lines if lines is not None else group_lines(page.words):
+        out += split_line(line, 1.5 * line.size)
+    return sorted(out, key=lambda ln: (ln.top, ln.x0))
+
+
+def find_captions(page: PageLayout, body_size: float, phrases: list[Line] | None = None) -> list[Caption]:
+    """Phrases that start with "Table N" set apart from body text (bold, or another size)."""
     captions = []
-    lines = group_lines(page.words)
-    for i, line in enumerate(lines):
+    phrases = phrases if phrases is not None else _phrases(page)
+    for i, line in enumerate(phrases):
         parsed = _caption_number(line.text)
         if not parsed:
             continue
@@ -76,26 +95,21 @@ def find_captions(page: PageLayout, body_size: float) -> list[Caption]:
             continue  # "Table 1 shows ..." inside a paragraph
         # A caption may wrap: following lines with the same size and a tight pitch belong to it.
         cap_lines = [line]
-        for nxt in lines[i + 1:]:
+        for nxt in phrases[i + 1:]:
             prev = cap_lines[-1]
-            if (abs(nxt.size - line.size) < 0.3 and nxt.top - prev.bottom < 0.6 * line.size
-                    and h_overlap(nxt.x0, nxt.x1, line.x0, line.x1) > 0
+            if nxt.top - prev.bottom > 0.6 * line.size:
+                break
+            if (abs(nxt.size - line.size) < 0.3 and nxt.top > prev.top + 0.5 * line.size
                     and abs(nxt.x0 - line.x0) < 2 and not _caption_number(nxt.text)):
                 cap_lines.append(nxt)
-            else:
-                break
         number, continued, title = parsed
         extra = " ".join(ln.text for ln in cap_lines[1:])
-        captions.append(Caption(number, continued, (title + " " + extra).strip(), cap_lines))
+        title = (title + " " + extra).strip()
+        tail = CONTINUED_TAIL_RE.search(title)
+        if tail:
+            continued, title = True, title[: tail.start()].strip()
+        captions.append(Caption(number, continued, title, cap_lines))
     return captions
-
-
-def _table_rules(page: PageLayout, caption: Caption, limit: float) -> list[Rule]:
-    """Horizontal rules under the caption (and above *limit*) that span much of its width."""
-    width = page.width
-    rules = [r for r in page.rules if r.horizontal and r.top >= caption.bbox[1] - 1
-             and r.top < limit and (r.x1 - r.x0) >= 0.25 * width]
-    return sorted(rules, key=lambda r: r.top)
 
 
 def _merge_close(values: list[float], tol: float) -> list[float]:
@@ -106,100 +120,303 @@ def _merge_close(values: list[float], tol: float) -> list[float]:
     return out
 
 
-def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
-    """Split a page's table regions into caption, header, body and footnote."""
-    captions = find_captions(page, body_size)
-    chunks = []
-    for index, caption in enumerate(captions):
-        limit = captions[index + 1].bbox[1] if index + 1 < len(captions) else page.height
-        chunk = _chunk_from_rules(page, caption, limit, body_size)
-        if chunk is not None:
-            chunks.append(chunk)
-    return chunks
-
-
 def _words_between(page: PageLayout, top: float, bottom: float, x0: float, x1: float) -> list[Word]:
     return [w for w in page.words if w.top >= top - 0.5 and w.bottom <= bottom + 0.5
             and w.x0 >= x0 - 2 and w.x1 <= x1 + 2]
 
 
-def _chunk_from_rules(page: PageLayout, caption: Caption, limit: float, body_size: float) -> TableChunk | None:
-    cap_box = caption.bbox
-    rules = _table_rules(page, caption, limit)
-    if len(rules) < 2:
+def _in_band(page: PageLayout, y_top: float, y_bottom: float) -> bool:
+    band = HEAD_BAND * page.height
+    return y_bottom < band or y_top > page.height - band
+
+
+@dataclass(slots=True)
+class _Extent:
+    top: float
+    bottom: float
+    x0: float
+    x1: float
+    rules: list[float]  # y of the rules of the chain, top to bottom (empty: found by white space)
+    size: float  # the table's text size
+
+
+# ---------------------------------------------------------------------------------------
+# Extent from rules
+
+def _horizontal_rules(page: PageLayout, x0: float, x1: float) -> list[Rule]:
+    """Rules that span much of the page (or of the caption's column) and overlap [x0, x1]."""
+    min_width = 0.25 * page.width
+    return [r for r in page.rules if r.horizontal and (r.x1 - r.x0) >= min_width
+            and h_overlap(r.x0, r.x1, x0, x1) > 0]
+
+
+def _is_prose(words: list[Word], table_size: float | None) -> bool:
+    """Text set larger than the table's own text (the first segment sets the table's size)."""
+    if not words or table_size is None:
+        return False
+    return max(w.size for w in words) > table_size + 0.6
+
+
+def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x0: float, x1: float,
+                 cap_size: float, body_size: float) -> _Extent | None:
+    """Chain of rules from the caption edge *start* going down (+1) or up (-1) to *limit*."""
+    rules = _horizontal_rules(page, x0, x1)
+    if direction > 0:
+        rules = [r for r in rules if start - 1 <= r.top < limit]
+    else:
+        rules = [r for r in rules if limit < r.top <= start + 1]
+    if not rules:
         return None
-    x0 = min(r.x0 for r in rules)
-    x1 = max(r.x1 for r in rules)
-    # The first rule under the caption opens the table; the chain of rules goes on while
-    # what lies between two rules is table text (not body-size prose).
     ys = _merge_close([r.top for r in rules], 1.0)
-    if ys[0] - cap_box[3] > 4 * caption.lines[0].size:
+    if direction < 0:
+        ys = ys[::-1]
+    if abs(ys[0] - start) > 4 * cap_size:
         return None
+    rx0 = min(r.x0 for r in rules)
+    rx1 = max(r.x1 for r in rules)
+    lo, hi = (start, ys[0]) if direction > 0 else (ys[0], start)
+    if _words_between(page, lo + 0.5, hi - 0.5, rx0, rx1):
+        return None  # text between the caption and the first rule: not this table's rule
     chain = [ys[0]]
     table_size: float | None = None
     for y in ys[1:]:
-        between = _words_between(page, chain[-1], y, x0, x1)
+        a, b = (chain[-1], y) if direction > 0 else (y, chain[-1])
+        between = _words_between(page, a, b, rx0, rx1)
         if between:
-            sizes = {w.size for w in between}
-            if table_size is None:
-                table_size = max(sizes)
-            if max(sizes) > table_size + 0.6:
+            if _is_prose(between, table_size):
                 break  # prose between two rules: the table ended at the previous rule
+            if table_size is None:
+                table_size = max(w.size for w in between)
         chain.append(y)
     if len(chain) < 2:
         return None
-    header_bottom = chain[1] if len(chain) >= 3 else None
-    top, bottom = chain[0], chain[-1]
-    if header_bottom is None:
-        words = _words_between(page, top, bottom, x0, x1)
-        header_words, body_words = _split_header_by_gap(words)
-        separators = []
+    chain.sort()
+    used = [r for r in rules if chain[0] - 1 <= r.top <= chain[-1] + 1]
+    rx0 = min(r.x0 for r in used)
+    rx1 = max(r.x1 for r in used)
+    words = _words_between(page, chain[0], chain[-1], rx0, rx1)
+    size = max((w.size for w in words), default=body_size)
+    return _Extent(chain[0], chain[-1], rx0, rx1, chain, size)
+
+
+# ---------------------------------------------------------------------------------------
+# Extent from white space
+
+def _table_like(line: Line, body_size: float) -> bool:
+    """A line of a table: small print in two or more phrases, or three or more phrases."""
+    n = len(split_line(line, 1.0 * line.size))
+    return (n >= 2 and line.size <= body_size - 0.5) or n >= 3
+
+
+def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: int, limit: float,
+                x0: float, body_size: float, stop_at: list[BBox]) -> _Extent | None:
+    """Lines next to the caption (down or up) set as a table, up to the white space around it."""
+    x_min = x0 - 2
+    candidates = [ln for ln in group_lines([w for w in page.words if w.x0 >= x_min])]
+    if direction > 0:
+        seq = [ln for ln in candidates if ln.top >= start - 0.5 and ln.top < limit]
     else:
-        header_words = _words_between(page, top, header_bottom, x0, x1)
-        body_words = _words_between(page, header_bottom, bottom, x0, x1)
-        separators = [y for y in chain[2:-1]]
-    separators += _shading_edges(page, header_bottom or top, bottom, x0, x1)
-    footnote = _footnote_lines(page, bottom, limit, x0, x1, table_size or body_size)
-    boxes = [cap_box, (x0, top, x1, bottom)] + [ln.bbox for ln in footnote]
-    return TableChunk(number=caption.number, continued=caption.continued, page=page.number,
-                      caption=caption, header_words=header_words, body_words=body_words,
-                      footnote_lines=footnote, row_separators=sorted(set(separators)),
-                      bbox=union_bbox(boxes))
+        seq = [ln for ln in candidates if ln.bottom <= start + 0.5 and ln.bottom > limit][::-1]
+    for k, ln in enumerate(seq):
+        if any(_overlaps(ln.bbox, b) for b in stop_at):
+            seq = seq[:k]
+            break
+    if not seq or _in_band(page, seq[0].top, seq[0].bottom):
+        return None
+    first = seq[0]
+    edge_gap = first.top - start if direction > 0 else start - first.bottom
+    if edge_gap > 2.5 * first.size or not _table_like(first, body_size):
+        return None
+    size = first.size
+    taken = [first]
+    width = first.x1 - first.x0
+    for ln in seq[1:]:
+        prev = taken[-1]
+        gap = ln.top - prev.bottom if direction > 0 else prev.top - ln.bottom
+        if gap > 2.6 * size or ln.size > size + 0.3 or ln.size < size - 0.35:
+            break
+        if _in_band(page, ln.top, ln.bottom) or _caption_number(ln.text):
+            break
+        parts = split_line(ln, 1.0 * ln.size)
+        if len(parts) == 1 and (ln.x1 - ln.x0) > 0.6 * max(width, 1.0) and len(taken) >= 2:
+            break  # one wide phrase: a note or prose, not a row of a multi-column table
+        taken.append(ln)
+        width = max(width, ln.x1 - ln.x0)
+    if len(taken) < 2:
+        return None
+    box = union_bbox(ln.bbox for ln in taken)
+    return _Extent(box[1], box[3], box[0], box[2], [], size)
 
 
-def _split_header_by_gap(words: list[Word]) -> tuple[list[Word], list[Word]]:
-    """With no rule under the header, the header is the first line group (up to the first wide gap)."""
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return h_overlap(a[0], a[2], b[0], b[2]) > 0 and h_overlap(a[1], a[3], b[1], b[3]) > 0
+
+
+# ---------------------------------------------------------------------------------------
+# Header / body / footnote
+
+def _cut(words: list[Word], y: float) -> tuple[list[Word], list[Word], float]:
+    """Words above and below *y* (each word on the side of its centre)."""
+    above = [w for w in words if (w.top + w.bottom) / 2 < y]
+    below = [w for w in words if (w.top + w.bottom) / 2 >= y]
+    return above, below, y
+
+
+def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word], float | None]:
+    """Header and body words of a table extent, and the y that closes the header."""
+    words = _words_between(page, ext.top, ext.bottom, ext.x0, ext.x1)
+    if len(ext.rules) >= 3:
+        return _cut(words, ext.rules[1])
     lines = group_lines(words)
     if not lines:
-        return [], []
+        return [], [], None
+    # A shaded header: the fill over the first line closes the header at its bottom edge.
+    first = lines[0]
+    for f in page.fills:
+        if (f.filled and f.top <= first.top + 0.5 and f.bottom >= first.bottom - 0.5
+                and (f.x1 - f.x0) > 0.6 * (ext.x1 - ext.x0) and f.bottom < ext.bottom - 1):
+            return _cut(words, f.bottom)
+    # A bold header: the leading lines set in bold.
+    if all(w.bold for w in first.words):
+        header = [ln for ln in lines if all(w.bold for w in ln.words)]
+        k = 0
+        while k < len(lines) and all(w.bold for w in lines[k].words):
+            k += 1
+        if 0 < k < len(lines):
+            cut = (lines[k - 1].bottom + lines[k].top) / 2
+            ids = {id(w) for ln in lines[:k] for w in ln.words}
+            return [w for w in words if id(w) in ids], [w for w in words if id(w) not in ids], cut
+        del header
+    # Else: the first line group, up to the first gap wider than the line pitch.
     header = [lines[0]]
     for ln in lines[1:]:
         if ln.top - header[-1].bottom > 0.6 * ln.size:
             break
         header.append(ln)
-    header_ids = {id(w) for ln in header for w in ln.words}
-    return ([w for w in words if id(w) in header_ids], [w for w in words if id(w) not in header_ids])
+    ids = {id(w) for ln in header for w in ln.words}
+    cut = (header[-1].bottom + lines[len(header)].top) / 2 if len(header) < len(lines) else None
+    return [w for w in words if id(w) in ids], [w for w in words if id(w) not in ids], cut
 
 
-def _shading_edges(page: PageLayout, top: float, bottom: float, x0: float, x1: float) -> list[float]:
-    """Top and bottom edges of row shading (zebra stripes) inside the table body."""
-    edges = []
+def _separators(page: PageLayout, ext: _Extent, header_bottom: float | None) -> list[Separator]:
+    """Rules and shading edges inside the body: row boundaries, each with its x extent."""
+    top = header_bottom if header_bottom is not None else ext.top
+    seps: list[Separator] = []
+    for r in page.rules:
+        if (r.horizontal and top + 0.5 < r.top < ext.bottom - 0.5 and (r.x1 - r.x0) > 8
+                and h_overlap(r.x0, r.x1, ext.x0, ext.x1) > 0):
+            seps.append((r.top, r.x0, r.x1))
     for f in page.fills:
-        if f.filled and f.top > top - 1 and f.bottom < bottom + 1 and (f.x1 - f.x0) > 0.5 * (x1 - x0):
-            edges += [f.top, f.bottom]
-    return edges
+        if (f.filled and f.top > top - 1 and f.bottom < ext.bottom + 1 and (f.x1 - f.x0) > 0.3 * (ext.x1 - ext.x0)
+                and (f.bottom - f.top) < 0.5 * (ext.bottom - ext.top)):
+            seps += [(f.top, f.x0, f.x1), (f.bottom, f.x0, f.x1)]
+    return sorted(set(seps))
 
 
-def _footnote_lines(page: PageLayout, bottom: float, limit: float, x0: float, x1: float,
-                    table_size: float) -> list[Line]:
-    """Small-print lines right under the table's last rule (abbreviations, notes)."""
-    candidates = [w for w in page.words if w.top > bottom and w.top < limit and w.x0 >= x0 - 2 and w.x1 <= x1 + 2]
-    lines = group_lines(candidates)
+def _footnote_lines(page: PageLayout, start: float, limit: float, x0: float, x1: float,
+                    table_size: float, skip: list[BBox]) -> list[Line]:
+    """Small-print lines right under the table (abbreviations, notes)."""
+    candidates = [w for w in page.words if w.top > start and w.top < limit and w.x0 >= x0 - 2 and w.x1 <= x1 + 2
+                  and not any(_overlaps(w.bbox, b) for b in skip)]
     out: list[Line] = []
-    prev_bottom = bottom
-    for ln in lines:
-        if ln.size > table_size + 0.3 or ln.top - prev_bottom > 1.2 * ln.size:
+    prev_bottom = start
+    for ln in group_lines(candidates):
+        if ln.size > table_size + 0.3 or ln.top - prev_bottom > 1.2 * ln.size or _caption_number(ln.text):
+            break
+        if _in_band(page, ln.top, ln.bottom):
             break
         out.append(ln)
         prev_bottom = ln.bottom
     return out
+
+
+def _make_chunk(page: PageLayout, caption: Caption, ext: _Extent, limit: float, below: bool,
+                found_by: str = "caption") -> TableChunk:
+    header_words, body_words, header_bottom = _header_split(page, ext)
+    separators = _separators(page, ext, header_bottom)
+    header_rule: Separator | None = None
+    if header_bottom is not None:
+        under = [(r.x1 - r.x0, r.x0, r.x1) for r in page.rules
+                 if r.horizontal and abs(r.top - header_bottom) <= 1.0 and h_overlap(r.x0, r.x1, ext.x0, ext.x1) > 0]
+        if under:
+            _, rx0, rx1 = max(under)
+            header_rule = (header_bottom, rx0, rx1)
+        else:
+            header_rule = (header_bottom, ext.x0, ext.x1)
+    cap_box = caption.bbox if caption.lines else None
+    if below and cap_box is not None:
+        foot_start = cap_box[3]
+    else:
+        foot_start = ext.bottom
+    skip = [cap_box] if cap_box is not None else []
+    footnote = _footnote_lines(page, foot_start, limit, ext.x0, ext.x1, ext.size, skip)
+    boxes = [(ext.x0, ext.top, ext.x1, ext.bottom)] + [ln.bbox for ln in footnote]
+    if cap_box is not None:
+        boxes.append(cap_box)
+    return TableChunk(number=caption.number, continued=caption.continued, page=page.number,
+                      caption=caption, header_words=header_words, body_words=body_words,
+                      footnote_lines=footnote, row_separators=separators, bbox=union_bbox(boxes),
+                      header_bottom=header_bottom, header_rule=header_rule,
+                      table_box=(ext.x0, ext.top, ext.x1, ext.bottom),
+                      found_by=found_by)
+
+
+def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
+    """The captioned table chunks of one page (caption above or below the table)."""
+    lines = group_lines(page.words)
+    phrases = _phrases(page, lines)
+    captions = find_captions(page, body_size, phrases)
+    chunks: list[TableChunk] = []
+    taken: list[BBox] = []
+    for index, caption in enumerate(captions):
+        cap = caption.bbox
+        size = caption.lines[0].size
+        below_limit = captions[index + 1].bbox[1] if index + 1 < len(captions) else page.height
+        above_limit = max([c.bbox[3] for c in captions[:index]] + [b[3] for b in taken] + [0.0])
+        cap_x1 = max(cap[2], page.width - cap[0]) if cap[2] - cap[0] < 0.5 * page.width else cap[2]
+        others = [c.bbox for c in captions if c is not caption]
+        ext = _rule_extent(page, cap[3], +1, below_limit, cap[0], cap_x1, size, body_size)
+        below = False
+        if ext is None:
+            ext = _gap_extent(page, phrases, cap[3], +1, below_limit, cap[0], body_size, others + taken)
+        if ext is None:
+            below = True
+            ext = _rule_extent(page, cap[1], -1, above_limit, cap[0], cap_x1, size, body_size)
+            if ext is None:
+                ext = _gap_extent(page, phrases, cap[1], -1, above_limit, cap[0], body_size, others + taken)
+        if ext is None:
+            continue
+        chunk = _make_chunk(page, caption, ext, below_limit, below)
+        chunks.append(chunk)
+        taken.append(chunk.bbox)
+    return chunks
+
+
+def ran_to_page_bottom(page: PageLayout, chunk: TableChunk) -> bool:
+    """True when nothing but the running foot follows the chunk on its page."""
+    bottom = chunk.bbox[3]
+    limit = page.height * (1 - HEAD_BAND)
+    return not any(w.top > bottom + 1 and w.bottom < limit for w in page.words)
+
+
+def continuation_chunk(page: PageLayout, previous: TableChunk, body_size: float) -> TableChunk | None:
+    """A table-like block at the top of *page* that goes on with *previous* (no caption)."""
+    band = HEAD_BAND * page.height
+    words = [w for w in page.words if w.top > band and w.bottom < page.height - band]
+    if not words:
+        return None
+    first_top = min(w.top for w in words)
+    x0 = min(w.x0 for w in words)
+    lines = group_lines(page.words)
+    phrases = _phrases(page, lines)
+    captions = find_captions(page, body_size, phrases)
+    limit = min([c.bbox[1] for c in captions] + [page.height])
+    start = first_top - 0.5
+    ext = _rule_extent(page, max(band, start - 6.0), +1, limit, x0, page.width, previous.caption.lines[0].size
+                       if previous.caption.lines else 9.0, body_size)
+    if ext is None or ext.top > first_top + 1:
+        ext = _gap_extent(page, phrases, start, +1, limit, x0, body_size, [c.bbox for c in captions])
+    if ext is None:
+        return None
+    caption = Caption(previous.number, True, previous.caption.title, [])
+    return _make_chunk(page, caption, ext, limit, False, found_by="continuation")
