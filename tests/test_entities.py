@@ -372,6 +372,26 @@ def test_complete_response_and_os_hazard_ratio(extractor):
     assert got == {("cr_rate", "33", "%", "", "", ""), ("os_hr", "0.57", "ratio", "0.4", "0.8", "= 0.02")}
 
 
+def test_statistical_ner_entities_are_added_without_overriding_lexicon_ones(inputs, nlp):
+    """A stand-in model (entity ruler) shows how CHEMICAL/DISEASE/GENE_OR_PROTEIN are merged."""
+    import spacy
+
+    from pipeline.entities import extract_entities
+
+    ner = spacy.blank("en")
+    ruler = ner.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "DISEASE", "pattern": "multiple myeloma"},
+                        {"label": "GENE_OR_PROTEIN", "pattern": "BCMA"},
+                        {"label": "CHEMICAL", "pattern": "lenalidomide"}])
+    blocks, tables = inputs
+    res = extract_entities(blocks, tables, nlp=nlp, ner=ner)
+    model = [e for e in res.entities if e.method == "model"]
+    assert {e.type for e in model} == {"DISEASE"}  # BCMA is a TARGET, lenalidomide a DRUG already
+    assert all(e.score is None and e.text.lower() == "multiple myeloma" for e in model)
+    assert sum(e.type == "TARGET" and e.norm == "BCMA" for e in res.entities) == sum(
+        e.type == "TARGET" and e.norm == "BCMA" for e in extract_entities(blocks, tables, nlp=nlp, use_ner=False).entities)
+
+
 # --- outputs, pipeline, speed --------------------------------------------------------------------
 def test_outputs_follow_the_contract(result, tmp_path):
     from pipeline.entities import ENTITY_TYPES, FACT_COLUMNS, write_entity_outputs

@@ -92,11 +92,13 @@ class EntityResult:
 
 # ---------------------------------------------------------------------------------------------
 def extract_entities(blocks: list[TextBlock], tables: list[Table], *, nlp=None,
-                     use_ner: bool | None = None) -> EntityResult:
+                     use_ner: bool | None = None, ner=None) -> EntityResult:
     """Entities of the narrative and the table cells, plus outcome facts of the narrative.
 
+    ``nlp``: the entity pipeline (default: ``models/nlp``, loaded once per process).
     ``use_ner``: add CHEMICAL / DISEASE / GENE_OR_PROTEIN from the statistical model of
-    ``pipeline.ner`` (None = when it is installed; it never overrides a lexicon entity).
+    ``pipeline.ner`` (``models/ner_bio``): None = when it is there, True = required, False = never.
+    ``ner``: an already loaded model to use instead. Model entities never override lexicon ones.
     """
     from pipeline.entities.components import Hit
     from pipeline.entities.nlp import load_nlp
@@ -128,10 +130,10 @@ def extract_entities(blocks: list[TextBlock], tables: list[Table], *, nlp=None,
     abbrev_dict = dictionary(abbreviations)
     _link_abbreviations(nlp, abbrev_dict, docs + list(tagged.values()), Hit)
 
-    if use_ner is not False:
+    if ner is None and use_ner is not False:
         ner = _load_ner(required=bool(use_ner), warn=warn)
-        if ner is not None:
-            _add_model_entities(ner, passages, docs, Hit)
+    if ner is not None and use_ner is not False:
+        _add_model_entities(ner, passages, docs, Hit)
 
     entities: list[Entity] = []
     for passage, doc in zip(passages, docs):
