@@ -125,6 +125,25 @@ def test_report_in_headless_chromium(browser, extraction_dir):
     assert len(numbers) > 10 and numbers == sorted(numbers)
     assert all(v for v in enroll[:len(numbers)]), "trials without enrollment must sort last"
 
+    # a click on the target chart's GPRC5D bar sets the same filter
+    page.click("#trial-reset")
+    assert _visible_rows(page) == len(trials)
+    bar = page.locator(f"#chart-target svg path[aria-roledescription='bar'][aria-label*='Target antigen: {TARGET};']").first
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function(f"document.getElementById('filter-target').value === '{TARGET}'", timeout=5000)
+    assert _visible_rows(page) == len(with_target)
+    page.click("#trial-reset")
+
+    # a narrative fact (when the extraction has text_facts.csv) opens its page with the sentence
+    if page.locator("#fact-table a.prov").count():
+        page.locator("#fact-table a.prov").first.click()
+        page.wait_for_selector("#viewer[data-loaded='1']", timeout=10000)
+        assert page.evaluate("document.getElementById('viewer-img').naturalWidth") > 0
+        assert page.locator("#viewer .stage .box").count() >= 1
+        page.keyboard.press("Escape")
+
     # the page crops of one printed table all load
     page.click("#table-1 details.pages summary")
     page.wait_for_function("Array.from(document.querySelectorAll('#table-1 .pageimgs img')).every(i => i.complete && i.naturalWidth > 0)",
