@@ -190,6 +190,25 @@ def test_report_without_pdf_still_builds(extraction_dir, tmp_path):
     assert not (folder / "report" / "img").exists()
 
 
+def test_report_without_dataset_is_provisional(extraction_dir, tmp_path):
+    """No dataset/: one provisional trial per NCT number of the tables, table-row disagreements as conflicts."""
+    from pipeline.report import build_report
+
+    folder = tmp_path / "nodataset"
+    shutil.copytree(extraction_dir, folder, ignore=shutil.ignore_patterns("report", "dataset"))
+    html = build_report(folder).read_text(encoding="utf-8")
+    expected = expected_trials(folder)
+    header = html[:html.index("</header>")]
+    assert f'data-count="trials"><b>{len(expected)}</b>trials<span class="prov-tag"' in header
+    rows = [a for t, a in _tags(_section(html, "trials")) if t == "tr" and "data-id" in a]
+    assert sorted(r["data-id"] for r in rows) == sorted(expected)
+    gprc5d = [r for r in rows if "GPRC5D" in r.get("data-target", "").split("|")]
+    assert len(gprc5d) == sum(1 for v in expected.values() if re.search(r"\bGPRC5D\b", re.sub(r"\([^)]*\)", "", v)))
+    conflicts = _section(html, "conflicts")
+    assert "NCT03018405 · targets" in conflicts  # NKG2D (Table 1) vs NIK2D (Table 2)
+    assert conflicts.count('class="peek"') >= 2
+
+
 def test_report_without_tables_or_text(tmp_path, extraction_dir):
     from pipeline.report import build_report
 

@@ -465,6 +465,8 @@ def _field_text(value) -> str:
             return _field_text(json.loads(text))
         except ValueError:
             pass
+    if re.fullmatch(r"-?\d+\.0+", text):
+        text = text.split(".")[0]
     return "" if text.lower() in MISSING else text
 
 
@@ -615,8 +617,9 @@ def _truthy(value) -> bool:
     return str(value).strip().lower() in {"true", "1", "yes", "y", "t"}
 
 
-def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str]):
+def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str], blocks: list[dict] | None = None):
     folder = out_dir / "dataset"
+    blocks_by_id = {b.get("id"): b for b in blocks or []}
     rows = _read_records(folder, "trials")
     if rows is None:
         return None
@@ -655,7 +658,13 @@ def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str]):
                 srcs = [s for s in parse_source_ref(row_sources, tables_by_no, key) if s.table is not None]
             fields[key] = Value(text, _dedupe(srcs), text)
         mentions = _json_field(rec.get("narrative_mentions")) or []
-        if isinstance(mentions, list) and mentions:
+        if isinstance(mentions, str):  # trials.csv: "p2/b0033; p12/b0136" -> the blocks
+            mentions = [{"page": int(pg), "block": blk, "bbox": blocks_by_id.get(blk, {}).get("bbox")}
+                        for pg, blk in re.findall(r"p(\d+)/([\w.-]+)", mentions)]
+            msrc = [Source(page=m["page"], boxes=[tuple(m["bbox"])] if m["bbox"] else [],
+                           label=f"narrative block {m['block']}, p. {m['page']}") for m in mentions]
+            fields["narrative"] = Value(str(len(mentions)) if mentions else "", _dedupe(msrc), len(mentions))
+        elif isinstance(mentions, list) and mentions:
             msrc = [Source(page=_int(m.get("page")), sentence=m.get("sentence"), label=f"narrative, p. {m.get('page')}")
                     for m in mentions if isinstance(m, dict) and _int(m.get("page"))]
             fields["narrative"] = Value(str(len(mentions)), _dedupe(msrc), len(mentions))
@@ -766,7 +775,7 @@ def load(out_dir: Path) -> ReportData:
         "text_facts.csv": (out_dir / "text_facts.csv").exists(),
         "dataset": (out_dir / "dataset" / "trials.jsonl").exists() or (out_dir / "dataset" / "trials.csv").exists(),
     }
-    loaded = load_dataset(out_dir, tables, warnings)
+    loaded = load_dataset(out_dir, tables, warnings, blocks)
     provisional = loaded is None
     if provisional:
         trials, conflicts = provisional_trials(tables)
