@@ -314,14 +314,16 @@ def _separators(page: PageLayout, ext: _Extent, header_bottom: float | None) -> 
 
 
 def _footnote_lines(page: PageLayout, start: float, limit: float, x0: float, x1: float,
-                    table_size: float, skip: list[BBox]) -> list[Line]:
+                    table_size: float, skip: list[BBox], first_gap: float) -> list[Line]:
     """Small-print lines right under the table (abbreviations, notes)."""
-    candidates = [w for w in page.words if w.top > start and w.top < limit and w.x0 >= x0 - 2 and w.x1 <= x1 + 2
-                  and not any(_overlaps(w.bbox, b) for b in skip)]
+    slack = max(2.0, table_size)  # a note may start a little left of the first column's text
+    candidates = [w for w in page.words if w.top > start and w.top < limit and w.x0 >= x0 - slack
+                  and w.x1 <= x1 + slack and not any(_overlaps(w.bbox, b) for b in skip)]
     out: list[Line] = []
     prev_bottom = start
     for ln in group_lines(candidates):
-        if ln.size > table_size + 0.3 or ln.top - prev_bottom > 1.2 * ln.size or _caption_number(ln.text):
+        gap_limit = first_gap * max(ln.size, table_size) if not out else 1.2 * ln.size
+        if ln.size > table_size + 0.3 or ln.top - prev_bottom > gap_limit or _caption_number(ln.text):
             break
         if _in_band(page, ln.top, ln.bottom):
             break
@@ -349,7 +351,8 @@ def _make_chunk(page: PageLayout, caption: Caption, ext: _Extent, limit: float, 
     else:
         foot_start = ext.bottom
     skip = [cap_box] if cap_box is not None else []
-    footnote = _footnote_lines(page, foot_start, limit, ext.x0, ext.x1, ext.size, skip)
+    first_gap = 2.0 if ext.rules or below else 2.6  # white space under the last row counts
+    footnote = _footnote_lines(page, foot_start, limit, ext.x0, ext.x1, ext.size, skip, first_gap)
     boxes = [(ext.x0, ext.top, ext.x1, ext.bottom)] + [ln.bbox for ln in footnote]
     if cap_box is not None:
         boxes.append(cap_box)
