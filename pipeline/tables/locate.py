@@ -318,10 +318,12 @@ def _footnote_lines(page: PageLayout, start: float, limit: float, x0: float, x1:
     """Small-print lines right under the table (abbreviations, notes)."""
     slack = max(2.0, table_size)  # a note may start a little left of the first column's text
     candidates = [w for w in page.words if w.top > start and w.top < limit and w.x0 >= x0 - slack
-                  and w.x1 <= x1 + slack and not any(_overlaps(w.bbox, b) for b in skip)]
+                  and not any(_overlaps(w.bbox, b) for b in skip)]
+    # Lines (phrases) that start under the table; a note may run a little past its last column.
+    lines = [p for ln in group_lines(candidates) for p in split_line(ln, 1.5 * ln.size) if p.x0 <= x1]
     out: list[Line] = []
     prev_bottom = start
-    for ln in group_lines(candidates):
+    for ln in lines:
         gap_limit = first_gap * max(ln.size, table_size) if not out else 1.2 * ln.size
         if ln.size > table_size + 0.3 or ln.top - prev_bottom > gap_limit or _caption_number(ln.text):
             break
