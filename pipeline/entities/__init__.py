@@ -241,11 +241,13 @@ def _load_ner(required: bool, warn: list[str]):
         from pipeline.ner import load_ner_model
 
         model = load_ner_model()
-    except Exception as exc:  # optional model: a missing or broken model must not stop the stage
+    except (ImportError, FileNotFoundError):
+        if required:
+            raise  # an optional model that is not there is not worth a warning
+    except Exception as exc:  # a model that is there but does not load must not stop the stage
         if required:
             raise
-        warn_text = f"statistical NER not used: {exc}"
-        warn.append(warn_text.splitlines()[0])
+        warn.append(f"statistical NER model not loaded: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     _NER_CACHE["model"] = model
     return model
 
