@@ -49,6 +49,8 @@ def running_heads(pages: list[PageLayout]) -> set[str]:
         for line in group_lines([w for w in page.words if w.bottom < band or w.top > page.height - band]):
             for piece in split_line(line, _head_gap(line)):
                 seen.add(_shape(piece.text))
+        # A landscape page carries the running head sideways (kept apart by the loader).
+        seen.update(_shape(w.text) for w in getattr(page, "rotated_words", []) or [])
         counts.update(seen)
     need = max(2, len(pages) // 2)
     return {shape for shape, n in counts.items() if n >= need}
@@ -56,6 +58,27 @@ def running_heads(pages: list[PageLayout]) -> set[str]:
 
 def _head_gap(line: Line) -> float:
     return 1.5 * min(w.size for w in line.words)
+
+
+def _side_text(pages: list[PageLayout], heads: set[str]) -> dict[int, list[Word]]:
+    """Text set sideways (the loader keeps it apart as rotated lines), running heads dropped.
+
+    A landscape page turned by /Rotate carries the journal's running head sideways in its
+    margin; so does a page whose table is drawn rotated. Such lines are dropped when they
+    repeat a running head or a folio, or recur on several pages; other sideways text (a
+    margin note, an axis label) is kept.
+    """
+    per_page = {p.number: list(getattr(p, "rotated_words", []) or []) for p in pages}
+    counts: Counter[str] = Counter()
+    for words in per_page.values():
+        counts.update({_shape(w.text) for w in words})
+    out: dict[int, list[Word]] = {}
+    for number, words in per_page.items():
+        kept = [w for w in words if not (_shape(w.text) in heads or counts[_shape(w.text)] >= 2
+                                         or PAGE_NUMBER_RE.match(w.text.strip()))]
+        if kept:
+            out[number] = kept
+    return out
 
 
 def figure_regions(page: PageLayout) -> list[BBox]:
@@ -68,9 +91,37 @@ def figure_regions(page: PageLayout) -> list[BBox]:
         if area > 0.05 * page.width * page.height and holds >= 3:
             regions.append(f.bbox)
     loose = [g for g in art if not any(inside(g, r) for r in regions)]
-    if len(loose) >= 5:
-        regions.append(union_bbox(loose))
+    # Outlined boxes (a flow chart's nodes) are drawing elements too.
+    loose += [f.bbox for f in page.fills if f.stroked and not f.filled
+              and (f.x1 - f.x0) * (f.bottom - f.top) <= 0.05 * page.width * page.height
+              and not any(inside(f.bbox, r) for r in regions)]
+    for cluster in _art_clusters(loose, gap=12.0):
+        if len(cluster) >= 5:
+            regions.append(union_bbox(cluster))
     return regions
+
+
+def _art_clusters(boxes: list[BBox], gap: float) -> list[list[BBox]]:
+    """Pieces of art that lie within *gap* of each other (single linkage): one drawing each.
+
+    A page's logos and icons far apart are separate clusters, not one region spanning the
+    page (which would swallow the text between them).
+    """
+    clusters: list[list[BBox]] = []
+    boxes_left = sorted(boxes, key=lambda b: (b[1], b[0]))
+    while boxes_left:
+        seed = boxes_left.pop(0)
+        cluster, frontier = [seed], [seed]
+        while frontier:
+            a = frontier.pop()
+            near = [b for b in boxes_left if b[0] - gap <= a[2] and a[0] - gap <= b[2]
+                    and b[1] - gap <= a[3] and a[1] - gap <= b[3]]
+            for b in near:
+                boxes_left.remove(b)
+            cluster += near
+            frontier += near
+        clusters.append(cluster)
+    return clusters
 
 
 def _split_columns(lines: list[Line], page: PageLayout, gap: float) -> list[_Piece]:
@@ -249,6 +300,7 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
     body_size = dominant_size(all_words)
     heads = running_heads(pages)
     figure_boxes = {p.number: figure_regions(p) for p in pages}
+    side_text = _side_text(pages, heads)
     kept: list[tuple[PageLayout, list[Word], list[Word]]] = []
     for page in pages:
         regions = excluded.get(page.number, [])
@@ -303,6 +355,10 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
                 entry_text = _abbreviation_text(entry) if kind == "abbreviation" else text
                 blocks.append(TextBlock(id="", page=page.number, bbox=union_bbox(ln.bbox for ln in entry),
                                         type=kind, text=entry_text, column=group[0].column))
+        for w in side_text.get(page.number, []):
+            in_figure = any(inside(w.bbox, r) for r in figure_boxes[page.number])
+            blocks.append(TextBlock(id="", page=page.number, bbox=w.bbox,
+                                    type="figure_text" if in_figure else "footnote", text=w.text))
         for region in figure_boxes[page.number]:
             fig_lines = group_lines([w for w in figure_words if inside(w.bbox, region)])
             if fig_lines:
