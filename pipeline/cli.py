@@ -39,7 +39,9 @@ def _print_summary(summary, elapsed: float) -> None:
     for key in ("entities", "text_facts", "trials", "conflicts"):
         if key in summary.counts:
             grid.add_row(key.replace("_", " "), str(summary.counts[key]))
-    grid.add_row("warnings", str(len(summary.warnings)))
+    grid.add_row("warnings", str(len(summary.warnings)) + (" (see warnings.json)" if summary.warnings else ""))
+    if getattr(summary, "partial", False):
+        grid.add_row("partial", "yes: some content could not be read or structured (see warnings)")
     grid.add_row("seconds", ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items()) + f" (total {elapsed:.1f})")
     grid.add_row("output", summary.out)
     console.print(grid)
@@ -54,6 +56,7 @@ def extract(
     password: str = typer.Option(None, "--password", help="Password of an encrypted PDF."),
     no_flow: bool = typer.Option(False, "--no-flow", help="Run the stages directly, without Prefect."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the curator's HTML report."),
+    timeout: float = typer.Option(600.0, "--timeout", min=0, help="Time limit per document in seconds (0: none)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
 ) -> None:
     """Extract text, tables, entities and the trial dataset of PDF into OUT (+ the HTML report)."""
@@ -64,10 +67,11 @@ def extract(
 
     try:
         if no_flow:
-            summary = run_extraction(str(pdf), str(out), password, notify=stderr_progress, report=not no_report)
+            summary = run_extraction(str(pdf), str(out), password, notify=stderr_progress, report=not no_report,
+                                     timeout=timeout or None)
         else:
             console.print("[dim]starting Prefect flow extract_review (local ephemeral mode unless PREFECT_API_URL is set)[/dim]")
-            summary = extract_review(str(pdf), str(out), password, report=not no_report)
+            summary = extract_review(str(pdf), str(out), password, report=not no_report, timeout=timeout or None)
     except ReviewExtractError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(exc.exit_code) from None

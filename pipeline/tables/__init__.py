@@ -7,11 +7,11 @@ import re
 from pipeline.geometry import dominant_size
 from pipeline.pdf_loader import LoadedDocument
 from pipeline.records import Table
-from pipeline.tables.assemble import assemble_table, cell_text, group_chunks
+from pipeline.tables.assemble import PARTIAL, assemble_table, cell_text, group_chunks
 from pipeline.tables.grid import ChunkGrid, match_columns, parse_chunk_grid
 from pipeline.tables.locate import TableChunk, continuation_chunk, locate_chunks, ran_to_page_bottom
 
-__all__ = ["extract_tables", "table_records", "cell_text", "TableChunk"]
+__all__ = ["extract_tables", "table_records", "cell_text", "TableChunk", "PARTIAL"]
 
 
 def _tokens(words) -> set[str]:
@@ -45,6 +45,7 @@ def extract_tables(doc: LoadedDocument) -> tuple[list[Table], list[TableChunk]]:
     """Every table of the document, and the chunks (page regions) it was read from."""
     body_size = dominant_size(w for p in doc.pages for w in p.words)
     parsed: list[tuple[TableChunk, ChunkGrid]] = []
+    failures: list[str] = []
     first_of: dict[int, TableChunk] = {}
     previous: TableChunk | None = None
     previous_page = None
@@ -68,13 +69,29 @@ def extract_tables(doc: LoadedDocument) -> tuple[list[Table], list[TableChunk]]:
             if id(chunk) not in grids:
                 if chunk is not first and not _same_header(first, chunk):
                     _drop_header(chunk)
-                grids[id(chunk)] = _parse(chunk)
+                try:
+                    grids[id(chunk)] = _parse(chunk)
+                except Exception as exc:  # a chunk the geometry cannot make sense of: skip it, say so
+                    failures.append(f"{PARTIAL}Table {chunk.number}, page {chunk.page}: cannot be parsed "
+                                    f"({type(exc).__name__}: {exc}); its rows are left out")
+                    if first is chunk:
+                        del first_of[chunk.number]
+                    continue
             parsed.append((chunk, grids[id(chunk)]))
         if page_chunks:
             previous, previous_page = max(page_chunks, key=lambda c: c.bbox[3]), page
         elif page.words:
             previous = None
-    tables = [assemble_table(group) for group in group_chunks(parsed)]
+    tables = []
+    for group in group_chunks(parsed):
+        try:
+            tables.append(assemble_table(group))
+        except Exception as exc:
+            failures.append(f"{PARTIAL}Table {group[0][0].number}: cannot be assembled ({type(exc).__name__}: "
+                            f"{exc}); left out")
+    if failures:
+        doc.warnings.extend(failures)
+        doc.partial = True
     return tables, [c for c, _ in parsed]
 
 

@@ -10,6 +10,7 @@ from pipeline.tables.grid import ChunkGrid, match_columns
 from pipeline.tables.locate import TableChunk
 from pipeline.tables.vocabulary import ColumnSpec, load_vocabulary, slugify
 
+PARTIAL = "partial result: "  # warnings that mean some content could not be structured
 REGISTRY_REF_RE = re.compile(r"^(?P<id>[A-Za-z][A-Za-z]*-?\d[\w-]*?)\s*(?:\[(?P<ref>[^\]]*)\])?\s*$")
 
 
@@ -72,6 +73,9 @@ def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]]) -> Table:
         where = f"Table {chunk.number}, page {chunk.page}"
         mapping = _chunk_column_map(first, grid, warnings, where)
         spanning_keys |= {specs[mapping[c]][0] for c in grid.spanning_columns if mapping[c] is not None}
+        for text in grid.unparsed:
+            warnings.append(f"{PARTIAL}{where}: a line printed across several columns cannot be split into "
+                            f"cells ({text[:80]!r}); kept whole in one cell")
         for chunk_row in grid.rows:
             cells: dict[str, Cell] = {}
             for col, frag in chunk_row.cells.items():

@@ -8,7 +8,7 @@ several rows (a group label such as "Strategies Under Investigation").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.geometry import group_lines, h_overlap, merge_intervals, split_line, union_bbox
 from pipeline.records import BBox, Line, Word
@@ -50,6 +50,7 @@ class ChunkGrid:
     group_labels: list[str]  # group header above the column ("" when none)
     rows: list[ChunkRow]
     spanning_columns: set[int]
+    unparsed: list[str] = field(default_factory=list)  # lines across columns, kept whole in one cell
 
 
 def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
@@ -74,14 +75,37 @@ def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
 
 def column_intervals(body_words: list[Word]) -> list[tuple[float, float]]:
     """x-ranges of the body's columns: phrases (words a space apart) projected and merged."""
+    return _columns_and_strays(body_words)[0]
+
+
+def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float]], list[Line]]:
+    """Column x-ranges, and the phrases that would bridge two columns each well supported.
+
+    A row printed across several columns (a note or a section line inside the body) cannot
+    be split into cells: it is left out of the column strips (so it does not merge them)
+    and reported, its words kept in the column where it starts.
+    """
     if not body_words:
-        return []
+        return [], []
     lines = group_lines(body_words)
     gap = _phrase_gap(body_words, lines)
-    phrases = []
-    for line in lines:
-        phrases += [(p.x0, p.x1) for p in split_line(line, gap)]
-    return merge_intervals(phrases)
+    phrases = [p for line in lines for p in split_line(line, gap)]
+    strays: list[Line] = []
+    kept = list(range(len(phrases)))
+    if len(phrases) >= 8:
+        for k in sorted(kept, key=lambda i: phrases[i].x1 - phrases[i].x0, reverse=True)[:12]:
+            p = phrases[k]
+            rest = [i for i in kept if i != k]
+            strips = [iv for iv in merge_intervals((phrases[i].x0, phrases[i].x1) for i in rest)
+                      if h_overlap(iv[0], iv[1], p.x0, p.x1) > 0]
+            if len(strips) < 2:
+                continue
+            support = [sum(1 for i in rest if iv[0] <= phrases[i].x0 and phrases[i].x1 <= iv[1]) for iv in strips]
+            if min(support) >= 3:
+                strays.append(p)
+                kept = rest
+    columns = merge_intervals((phrases[i].x0, phrases[i].x1) for i in kept)
+    return columns, strays
 
 
 def match_columns(reference: list[tuple[float, float]], columns: list[tuple[float, float]]) -> list[int] | None:
@@ -175,9 +199,12 @@ def _column_separators(separators: list, column: tuple[float, float]) -> list[fl
 
 def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                      separators: list) -> ChunkGrid:
-    columns = column_intervals(body_words)
+    columns, strays = _columns_and_strays(body_words)
     size = max((w.size for w in body_words), default=7.0)
-    body_cols = _by_column(body_words, columns)
+    stray_ids = {id(w) for p in strays for w in p.words}
+    body_cols = _by_column([w for w in body_words if id(w) not in stray_ids], columns)
+    for p in strays:  # a line across columns stays whole, in the column where it starts
+        body_cols.setdefault(_slot_index(columns, (p.words[0].x0 + p.words[0].x1) / 2), []).extend(p.words)
     col_lines = {i: group_lines(ws) for i, ws in body_cols.items()}
     pitch = line_pitch(list(col_lines.values()), size)
     max_pitch = pitch + 0.2 * size
@@ -194,12 +221,15 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     for col, frags in col_frags.items():
         for frag in frags:
             idx = max(i for i, a in enumerate(anchors) if a <= frag.top + 0.5 * pitch)
-            rows[idx].cells[col] = frag
+            if col in rows[idx].cells:  # two pieces of one cell: keep both (nothing lost)
+                rows[idx].cells[col].lines.extend(frag.lines)
+            else:
+                rows[idx].cells[col] = frag
             if idx + 1 < len(anchors) and frag.bottom > anchors[idx + 1] + 0.5:
                 spanning.add(col)
     labels, groups = header_labels(header_words, columns)
     return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
-                     spanning_columns=spanning)
+                     spanning_columns=spanning, unparsed=[p.text for p in strays])
 
 
 def _header_phrases(words: list[Word], columns: list[tuple[float, float]]) -> list[Line]:
