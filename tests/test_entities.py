@@ -352,6 +352,37 @@ def test_passages_keep_page_provenance_across_a_page_break(inputs):
     assert p.locate(pos)[0].page == p.locate(0)[0].page + 1
 
 
+def test_document_defined_short_forms_take_the_meaning_of_their_long_form(nlp):
+    """A short form defined in the Abbreviations section or a table footnote by a known long form."""
+    from pipeline.entities import extract_entities
+    from pipeline.records import Table, TextBlock
+
+    blocks = [TextBlock("a1", 9, (0, 0, 1, 1), "abbreviation", "XMA\tB-cell maturation antigen"),
+              TextBlock("p1", 2, (0, 0, 1, 1), "paragraph", "XMA and QZR are both expressed on plasma cells.")]
+    table = Table(number=1, caption="", columns=[], labels=[], pages=[3], rows=[],
+                  footnote="Cluster of differentiation (CD), Signaling lymphocyte activation molecule family-7 (QZR)")
+    res = extract_entities(blocks, [table], nlp=nlp, use_ner=False)
+    got = {(e.text, e.type, e.norm, e.method, e.source) for e in res.entities}
+    assert got == {("XMA", "TARGET", "BCMA", "abbreviation", "text:p1"),
+                   ("QZR", "TARGET", "SLAMF7", "abbreviation", "text:p1")}
+
+
+@pytest.mark.parametrize("previous, text, joined", [
+    ("... to improve patient survival, CAR", "T-cell therapies have shown clinical benefits.", True),
+    ("... demonstrated a 90% ORR in", "relapsed/refractory MM patients.", True),
+    ("... has since been terminated [181] (Table 3).", "iCasp9 The other suicide gene ...", False),
+    ("... published regarding the use of BCMA [70, 72]", "Furthermore, one primary process ...", False),
+    ("It ended here.", "consequently, april car t-cells ...", True),
+])
+def test_paragraph_continuation_rule(previous, text, joined):
+    from pipeline.entities.passages import continues
+    from pipeline.records import TextBlock
+
+    a = TextBlock("a", 1, (0, 0, 1, 1), "paragraph", previous)
+    b = TextBlock("b", 2, (0, 0, 1, 1), "paragraph", text)
+    assert continues(a, b) is joined
+
+
 # --- metric rules on single sentences ------------------------------------------------------------
 @pytest.fixture(scope="module")
 def extractor():
