@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from pipeline.errors import ReviewExtractError
@@ -46,7 +47,7 @@ def _print_summary(summary, elapsed: float) -> None:
     grid.add_row("output", summary.out)
     console.print(grid)
     for warning in summary.warnings[:20]:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
 
 
 @app.command()
@@ -73,7 +74,8 @@ def extract(
             console.print("[dim]starting Prefect flow extract_review (local ephemeral mode unless PREFECT_API_URL is set)[/dim]")
             summary = extract_review(str(pdf), str(out), password, report=not no_report, timeout=timeout or None)
     except ReviewExtractError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        # One line, never wrapped, the message not read as markup ("[29]" stays as it is).
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     _print_summary(summary, time.perf_counter() - start)
 

@@ -327,16 +327,35 @@ def _page_layout(page, number: int) -> LoadedPage:
                       graphics=graphics, rotated_words=rotated, text_turned=dominant)
 
 
+def _cause(exc: BaseException) -> BaseException:
+    """The underlying error (pdfplumber wraps pdfminer's in PdfminerException(original))."""
+    seen = 0
+    while seen < 5:
+        seen += 1
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        inner = inner or exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return exc
+
+
+def _is_encryption_error(exc: BaseException) -> bool:
+    names = {type(exc).__name__, type(_cause(exc)).__name__}
+    return any("Password" in n or "Encrypt" in n for n in names)
+
+
 def _open(path: Path, password: str | None):
     try:
         return pdfplumber.open(path, password=password or "")
     except Exception as exc:  # pdfminer raises many unrelated types for broken files
-        name = type(exc).__name__
-        if "Password" in name or "Encrypt" in name:
+        exc = _cause(exc) if not _is_encryption_error(exc) else exc
+        name = type(_cause(exc)).__name__
+        if _is_encryption_error(exc):
             if password:
                 raise EncryptedPdfError(f"{path}: the PDF is encrypted and the password is wrong") from None
             raise EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)") from None
-        raise CorruptPdfError(f"{path}: damaged PDF, cannot be parsed ({name}: {_short(exc)})") from None
+        raise CorruptPdfError(f"{path}: damaged PDF, cannot be parsed ({name}: {_short(_cause(exc))})") from None
 
 
 def _short(exc: BaseException, limit: int = 120) -> str:
@@ -370,8 +389,8 @@ def load_pdf(path: str | Path, password: str | None = None,
             except ReviewExtractError:
                 raise
             except Exception as exc:
-                name = type(exc).__name__
-                if "Password" in name or "Encrypt" in name:
+                name = type(_cause(exc)).__name__
+                if _is_encryption_error(exc):
                     raise EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)") from None
                 raise CorruptPdfError(f"{path}: damaged PDF, its page tree cannot be read "
                                       f"({name}: {_short(exc)})") from None
@@ -396,8 +415,8 @@ def load_pdf(path: str | Path, password: str | None = None,
     except ReviewExtractError:
         raise
     except Exception as exc:
-        name = type(exc).__name__
-        if "Password" in name or "Encrypt" in name:
+        name = type(_cause(exc)).__name__
+        if _is_encryption_error(exc):
             raise EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)") from None
         raise CorruptPdfError(f"{path}: damaged PDF, failed while reading pages ({name}: {_short(exc)})") from None
     if not pages:

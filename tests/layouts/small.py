@@ -1,0 +1,111 @@
+"""Small generated PDFs for the bad-input tests: long, without tables, image-only, a broken row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas as rl_canvas
+
+from tests.layouts.generate import PARAGRAPHS, font_names, wrap
+
+
+def long_pdf(path: Path, pages: int = 300) -> Path:
+    """A long document: *pages* pages of narrative text (a running head and a folio on each)."""
+    regular, bold = font_names("serif")
+    c = rl_canvas.Canvas(str(path), pagesize=A4, pageCompression=1)
+    w, h = A4
+    for n in range(1, pages + 1):
+        c.setFont(regular, 8)
+        c.drawString(50, h - 30, "Long Document Test (2024)")
+        c.drawRightString(w - 50, h - 30, f"Page {n} of {pages}")
+        c.setFont(bold, 12)
+        c.drawString(50, h - 70, f"Section {n}")
+        c.setFont(regular, 10)
+        y = h - 95
+        for line in wrap(PARAGRAPHS[n % len(PARAGRAPHS)], regular, 10, w - 100):
+            c.drawString(50, y, line)
+            y -= 12.5
+        c.showPage()
+    c.save()
+    return path
+
+
+def no_tables_pdf(path: Path) -> Path:
+    return long_pdf(path, pages=2)
+
+
+def image_only_pdf(path: Path, pages: int = 2) -> Path:
+    """A "scanned" document: every page is one image, no text layer."""
+    from PIL import Image, ImageDraw
+
+    img_path = path.with_suffix(".png")
+    img = Image.new("L", (620, 860), 255)
+    draw = ImageDraw.Draw(img)
+    for k in range(30):
+        draw.rectangle((40, 40 + 26 * k, 560 - (k % 5) * 40, 52 + 26 * k), fill=40)
+    img.save(img_path)
+    c = rl_canvas.Canvas(str(path), pagesize=A4)
+    for _ in range(pages):
+        c.drawImage(str(img_path), 0, 0, A4[0], A4[1])
+        c.showPage()
+    c.save()
+    img_path.unlink()
+    return path
+
+
+def broken_row_pdf(path: Path) -> Path:
+    """A ruled table with one body row printed across all its columns (cannot be split)."""
+    regular, bold = font_names("sans")
+    c = rl_canvas.Canvas(str(path), pagesize=A4)
+    w, h = A4
+    c.setFont(regular, 10)
+    for k, line in enumerate(wrap(PARAGRAPHS[0], regular, 10, w - 100)):
+        c.drawString(50, h - 80 - 12.5 * k, line)
+    y = h - 180
+    c.setFont(bold, 8.5)
+    c.drawString(50, y, "Table 1")
+    c.setFont(regular, 8.5)
+    c.drawString(50 + 30, y, " Enrolment by site")
+    xs = [50, 140, 230, 320, 410]
+    labels = ["Site", "Country", "Patients", "ORR %", "Trial"]
+    rows = [["Alpha Clinic", "France", "24", "61", "NCT01000001"],
+            ["Beta Hospital", "Spain", "31", "58", "NCT01000002"],
+            ["Gamma Centre", "Italy", "18", "72", "NCT01000003"],
+            ["Delta Institute", "Greece", "40", "49", "NCT01000004"],
+            None,  # the broken row
+            ["Epsilon Clinic", "Norway", "12", "66", "NCT01000005"],
+            ["Zeta Hospital", "Poland", "27", "55", "NCT01000006"]]
+    y -= 8
+    c.setLineWidth(0.8)
+    c.line(50, y, w - 50, y)
+    c.setFont(regular, 7)
+    for x, lbl in zip(xs, labels):
+        c.drawString(x, y - 10, lbl)
+    y -= 15
+    c.line(50, y, w - 50, y)
+    for row in rows:
+        y -= 12
+        if row is None:
+            c.drawString(50, y, "Sites below joined the trial after the interim analysis in 2021 and report early data")
+        else:
+            for x, val in zip(xs, row):
+                c.drawString(x, y, val)
+    y -= 6
+    c.line(50, y, w - 50, y)
+    c.setFont(regular, 10)
+    for k, line in enumerate(wrap(PARAGRAPHS[1], regular, 10, w - 100)):
+        c.drawString(50, y - 40 - 12.5 * k, line)
+    c.showPage()
+    c.save()
+    return path
+
+
+def encrypt(src: Path, dst: Path, password: str) -> Path:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=str(src))
+    writer.encrypt(user_password=password, owner_password=password + "-owner", algorithm="AES-256")
+    with open(dst, "wb") as handle:
+        writer.write(handle)
+    return dst
