@@ -95,6 +95,7 @@ def test_report_in_headless_chromium(browser, extraction_dir):
     page.fill("#trial-search", with_target[0])
     assert _visible_rows(page) == 1
     page.fill("#trial-search", "")
+    page.evaluate("document.getElementById('trials').scrollIntoView()")
     page.screenshot(path=str(ARTIFACTS / "report_trials_gprc5d.png"))
 
     # open one value's provenance: its page crop loads, with the cell highlighted inside it
