@@ -7,6 +7,7 @@ parser both work from the records this module returns.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import statistics
 import unicodedata
@@ -27,6 +28,10 @@ from pipeline.errors import (
     ReviewExtractError,
 )
 from pipeline.records import BBox, Fill, PageLayout, Rule, Word
+
+# pdfminer logs every oddity of a damaged file (bad colours, font boxes) as a warning on
+# the root logger; the loader reports what matters itself (one line, or a page warning).
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 # A drawn object thinner than this (pt) is a rule, not a box.
 RULE_THICKNESS = 2.0
@@ -250,7 +255,7 @@ def _words_from_chars(chars: list[dict], page_number: int) -> list[Word]:
     raw = extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, y_tolerance=3, y_tolerance_ratio=0.3,
                         keep_blank_chars=False, use_text_flow=False, return_chars=True)
     words = []
-    for w in raw:
+    for w in _split_at_weight_changes(raw):
         glyphs = w["chars"]
         text = w["text"]
         if len(glyphs) == 1 and _CID_RE.match(text):
@@ -270,6 +275,40 @@ def _words_from_chars(chars: list[dict], page_number: int) -> list[Word]:
         words.append(Word(text=text, x0=w["x0"], top=top, x1=w["x1"], bottom=bottom,
                           fontname=_font(glyphs).split("+")[-1], size=round(size, 2), page=page_number))
     return words
+
+
+def _is_bold_font(name: str) -> bool:
+    name = name.lower()
+    return "bold" in name or "black" in name or "heavy" in name or name.endswith((".b", "-b", ",b"))
+
+
+def _split_at_weight_changes(raw: list[dict]) -> list[dict]:
+    """Split a word where bold and regular glyphs touch ("Table 1" + "Patient-provider ...").
+
+    Other font changes inside a word (a quote or bullet from a symbol font) do not split it.
+    """
+    out = []
+    for w in raw:
+        glyphs = w["chars"]
+        first = glyphs[0]["fontname"]
+        if all(c["fontname"] == first for c in glyphs):
+            out.append(w)
+            continue
+        runs: list[list[dict]] = [[glyphs[0]]]
+        for c in glyphs[1:]:
+            if _is_bold_font(c["fontname"]) != _is_bold_font(runs[-1][-1]["fontname"]) and c["text"].strip() \
+                    and runs[-1][-1]["text"].strip():
+                runs.append([c])
+            else:
+                runs[-1].append(c)
+        if len(runs) == 1:
+            out.append(w)
+            continue
+        for run in runs:
+            out.append({"text": "".join(c["text"] for c in run), "x0": min(c["x0"] for c in run),
+                        "x1": max(c["x1"] for c in run), "top": min(c["top"] for c in run),
+                        "bottom": max(c["bottom"] for c in run), "chars": run})
+    return out
 
 
 def _rotated_lines(chars: list[dict], angle: int, width: float, height: float, page_number: int) -> list[Word]:

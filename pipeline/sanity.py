@@ -25,6 +25,7 @@ REGISTRY_ID_RE = re.compile(
     r"\d{4}-\d{6}-\d{2})$"
 )
 REGISTRY_KEYS = {"nct", "registry", "trial_id", "identifier"}
+REGISTRY_PREFIX_RE = re.compile(r"^(NCT|ChiCTR|ISRCTN|EUCTR|ACTRN|CTRI|JPRN|DRKS|KCT|IRCT)\S*$")
 # A numeric cell: a number, a ratio or list of numbers ("2/4", "6.5/1.6", "1, 2"), a range, or NA-like.
 _NUM = r"[<>≤≥~]?\s*\d+(?:[.,]\d+)?\s*%?"
 NUMBER_RE = re.compile(rf"^{_NUM}(?:\s*(?:/|-|–|,|to)\s*(?:{_NUM}|NA|NR|N/A))*$|^(?:NA|NR)(?:\s*/\s*{_NUM})+$",
@@ -32,7 +33,7 @@ NUMBER_RE = re.compile(rf"^{_NUM}(?:\s*(?:/|-|–|,|to)\s*(?:{_NUM}|NA|NR|N/A))*
 MISSING = {"", "na", "n/a", "nr", "nd", "-", "–", "—", "not reported", "not available", "not yet reached", "ne"}
 PERCENT_NUMBER_RE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 NUMBER_IN_CELL_RE = re.compile(r"\d+(?:\.\d+)?")
-NUMERIC_SHARE = 0.8  # a column is numeric when this share of its non-missing cells are numbers
+NUMERIC_SHARE = 0.6  # a column is numeric when this share of its non-missing cells are numbers
 MIN_NUMERIC_CELLS = 4
 
 
@@ -65,6 +66,16 @@ def _label(table: Table, key: str) -> str:
         return key
 
 
+def _is_registry_column(table: Table, key: str) -> bool:
+    """A registry column by its key, or by its cells (most of them start like registry ids)."""
+    if key in REGISTRY_KEYS:
+        return True
+    values = [_cell(table, row, key) for row in table.rows]
+    values = [v for v in values if v]
+    hits = sum(1 for v in values if REGISTRY_PREFIX_RE.match(v))
+    return len(values) >= 3 and hits >= 0.6 * len(values)
+
+
 def _percent_column(table: Table, key: str) -> bool:
     label = _label(table, key).lower()
     return "%" in label or "percent" in label or key in ("orr",)
@@ -77,9 +88,8 @@ def check_tables(tables: Iterable[Table], chunks: Iterable | None = None) -> lis
     for table in tables:
         where = f"Table {table.number}"
         # Registry ids.
-        for key in table.columns:
-            if key not in REGISTRY_KEYS:
-                continue
+        registry_keys = {key for key in table.columns if _is_registry_column(table, key)}
+        for key in registry_keys:
             for row in table.rows:
                 value = _cell(table, row, key)
                 if value and not REGISTRY_ID_RE.match(value):
@@ -87,7 +97,7 @@ def check_tables(tables: Iterable[Table], chunks: Iterable | None = None) -> lis
                                       f"{where} row {row.row} {key}: {value!r} is not a trial registry id"))
         # Text in a numeric column; percentages over 100.
         for key in table.columns:
-            if key in REGISTRY_KEYS or key == "ref" or key in table.multi_item_columns:
+            if key in registry_keys or key == "ref" or key in table.multi_item_columns:
                 continue
             values = [(row, _cell(table, row, key)) for row in table.rows]
             present = [(r, v) for r, v in values if v.lower() not in MISSING]

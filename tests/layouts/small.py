@@ -109,3 +109,60 @@ def encrypt(src: Path, dst: Path, password: str) -> Path:
     with open(dst, "wb") as handle:
         writer.write(handle)
     return dst
+
+
+def suspicious_table_pdf(path: Path) -> Path:
+    """A ruled two-page table with cells a sanity check must flag.
+
+    Page 1: a malformed registry id, text in a numeric column, a percentage over 100 and a
+    duplicated row. Page 2 ("Table 1 (continued)"): its columns do not line up with page 1's.
+    """
+    regular, bold = font_names("sans")
+    c = rl_canvas.Canvas(str(path), pagesize=A4)
+    w, h = A4
+
+    def table(y: float, caption: str, xs: list[float], labels: list[str] | None, rows: list[list[str]]) -> None:
+        c.setFont(bold, 8.5)
+        c.drawString(50, y, "Table 1")
+        c.setFont(regular, 8.5)
+        c.drawString(81, y, caption)
+        y -= 8
+        c.setLineWidth(0.8)
+        c.line(50, y, w - 50, y)
+        c.setFont(regular, 7)
+        if labels:
+            for x, lbl in zip(xs, labels):
+                c.drawString(x, y - 10, lbl)
+            y -= 15
+            c.line(50, y, w - 50, y)
+        for row in rows:
+            y -= 12
+            for x, val in zip(xs, row):
+                c.drawString(x, y, val)
+        y -= 6
+        c.line(50, y, w - 50, y)
+
+    c.setFont(regular, 10)
+    for k, line in enumerate(wrap(PARAGRAPHS[0], regular, 10, w - 100)):
+        c.drawString(50, h - 80 - 12.5 * k, line)
+    xs = [50, 160, 250, 340, 430]
+    table(h - 180, "Trial sites", xs, ["Site", "Patients", "ORR %", "Status", "Trial"], [
+        ["Alpha Clinic", "24", "61", "Recruiting", "NCT01000001"],
+        ["Beta Hospital", "31", "58", "Completed", "NCT0100002"],
+        ["Gamma Centre", "eighteen", "72", "Completed", "NCT01000003"],
+        ["Delta Institute", "40", "112", "Recruiting", "NCT01000004"],
+        ["Epsilon Clinic", "12", "66", "Unknown", "NCT01000005"],
+        ["Epsilon Clinic", "12", "66", "Unknown", "NCT01000005"],
+        ["Zeta Hospital", "27", "55", "Completed", "NCT01000006"],
+    ])
+    c.showPage()
+    table(h - 60, "(continued)", [50, 205, 300], None, [
+        ["Eta Hospital 21", "Completed NCT01000007", "59"],
+        ["Theta Clinic 33", "Recruiting NCT01000008", "62"],
+    ])
+    c.setFont(regular, 10)
+    for k, line in enumerate(wrap(PARAGRAPHS[1], regular, 10, w - 100)):
+        c.drawString(50, h - 200 - 12.5 * k, line)
+    c.showPage()
+    c.save()
+    return path
