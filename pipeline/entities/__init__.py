@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -90,6 +91,9 @@ class EntityResult:
     seconds: float = 0.0
 
 
+_NLP_LOCK = threading.Lock()
+
+
 # ---------------------------------------------------------------------------------------------
 def extract_entities(blocks: list[TextBlock], tables: list[Table], *, nlp=None,
                      use_ner: bool | None = None, ner=None) -> EntityResult:
@@ -100,6 +104,14 @@ def extract_entities(blocks: list[TextBlock], tables: list[Table], *, nlp=None,
     ``pipeline.ner`` (``models/ner_bio``): None = when it is there, True = required, False = never.
     ``ner``: an already loaded model to use instead. Model entities never override lexicon ones.
     """
+    # One shared spaCy pipeline: scispaCy's abbreviation detector and the matchers keep
+    # per-call state, so documents processed in parallel threads take turns here.
+    with _NLP_LOCK:
+        return _extract_entities_unlocked(blocks, tables, nlp=nlp, use_ner=use_ner, ner=ner)
+
+
+def _extract_entities_unlocked(blocks: list[TextBlock], tables: list[Table], *, nlp=None,
+                               use_ner: bool | None = None, ner=None) -> EntityResult:
     from pipeline.entities.components import Hit
     from pipeline.entities.nlp import load_nlp
 
