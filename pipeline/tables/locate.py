@@ -306,10 +306,21 @@ def _separators(page: PageLayout, ext: _Extent, header_bottom: float | None) -> 
         if (r.horizontal and top + 0.5 < r.top < ext.bottom - 0.5 and (r.x1 - r.x0) > 8
                 and h_overlap(r.x0, r.x1, ext.x0, ext.x1) > 0):
             seps.append((r.top, r.x0, r.x1))
-    for f in page.fills:
-        if (f.filled and f.top > top - 1 and f.bottom < ext.bottom + 1 and (f.x1 - f.x0) > 0.3 * (ext.x1 - ext.x0)
-                and (f.bottom - f.top) < 0.5 * (ext.bottom - ext.top)):
-            seps += [(f.top, f.x0, f.x1), (f.bottom, f.x0, f.x1)]
+    shades = sorted((f.x0, f.top, f.x1, f.bottom) for f in page.fills
+                    if f.filled and f.top > top - 1 and f.bottom < ext.bottom + 1 and (f.x1 - f.x0) > 2 * ext.size)
+    # Shading drawn cell by cell: boxes of one column that touch make one shaded area.
+    merged: list[list[float]] = []
+    for x0, t, x1, b in sorted(shades, key=lambda r: (round(r[0]), round(r[2]), r[1])):
+        last = merged[-1] if merged else None
+        if last and abs(last[0] - x0) < 0.5 and abs(last[2] - x1) < 0.5 and t <= last[3] + 0.3:
+            last[3] = max(last[3], b)
+        else:
+            merged.append([x0, t, x1, b])
+    for x0, t, x1, b in merged:
+        # Row stripes, or the shading of a cell (a multirow cell banded on its own): their
+        # edges separate rows in the columns they cover.
+        if (b - t) < 0.5 * (ext.bottom - ext.top):
+            seps += [(t, x0, x1), (b, x0, x1)]
     return sorted(set(seps))
 
 

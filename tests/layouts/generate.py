@@ -75,6 +75,7 @@ class Style:
     repeat_header: bool = True
     width_scale: float = 1.0  # share of the text width the tables use
     rows_per_page: int | None = None  # force a page break every N rows (continuations)
+    vpad: float = 3.0  # cell padding above and below the text (pt)
 
 
 STYLES = {s.name: s for s in [
@@ -101,6 +102,11 @@ STYLES = {s.name: s for s in [
           pagesize=letter),
     # Landscape table drawn with a rotated text matrix on an upright page (no /Rotate).
     Style("landscape_matrix", landscape="matrix", size=7.0, font="condensed", repeat_header=False),
+    # Rows set at the line pitch (no extra spacing): only the rules, or the stripes, tell
+    # a new row from a wrapped line.
+    Style("tight_hrules", rules="hrules", row_gap=0.0, vpad=0.6, size=6.8, font="serif", body_columns=1),
+    Style("tight_zebra", rules="none", zebra=True, header_bold=True, row_gap=0.0, vpad=0.6, size=6.5,
+          pagesize=letter),
     # A wide monospaced font: cells wrap very differently.
     Style("mono_narrow", font="mono", size=6.0, rules="hrules", row_gap=2.0, width_scale=1.0),
 ]}
@@ -373,13 +379,13 @@ def draw_table(doc: Doc, table: PrintedTable) -> None:
     row_h = []
     for cl in cell_lines:
         lines = max((len(c) for i, c in enumerate(cl) if i not in table.spanning), default=1)
-        row_h.append(max(lines, 1) * lead + 2 * lay.pad + st.row_gap)
+        row_h.append(max(lines, 1) * lead + 2 * st.vpad + st.row_gap)
     # Groups of a spanning column: rows from one printed value to the next.
     group_end: dict[int, int] = {}
     for i in table.spanning:
         starts = [r for r, cl in enumerate(cell_lines) if cl[i]] + [len(cell_lines)]
         for a, b in zip(starts, starts[1:]):
-            need = len(cell_lines[a][i]) * lead + 2 * lay.pad + st.row_gap
+            need = len(cell_lines[a][i]) * lead + 2 * st.vpad + st.row_gap
             have = sum(row_h[a:b])
             if need > have:
                 row_h[b - 1] += need - have
@@ -504,10 +510,17 @@ def draw_table(doc: Doc, table: PrintedTable) -> None:
                 xa = x0 + (lay.x[max(skip)] + lay.w[max(skip)] if skip else 0)
                 doc.c.rect(xa, y - h, x1 - xa, h, stroke=0, fill=1)
                 doc.c.setFillGray(0)
+            for i in table.spanning if st.zebra else ():
+                # A multirow cell has one background: its groups are banded in turn.
+                group_no = sum(1 for k in range(0, r + 1) if cell_lines[k][i]) - 1
+                if group_no % 2 == 1:
+                    doc.c.setFillGray(0.84)
+                    doc.c.rect(x0 + lay.x[i], y - h, lay.w[i], h, stroke=0, fill=1)
+                    doc.c.setFillGray(0)
             doc.c.setFont(font, size)
             for i, lines in enumerate(cell_lines[r]):
                 for k, ln in enumerate(lines):
-                    doc.c.drawString(x0 + lay.x[i] + lay.pad, y - lay.pad - size - k * lead, ln)
+                    doc.c.drawString(x0 + lay.x[i] + lay.pad, y - st.vpad - size - k * lead, ln)
             y -= h
             if st.rules in ("hrules", "grid") and r < last - 1:
                 # Under a row: skip a spanning column whose group goes on below.
