@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -30,6 +31,37 @@ def _quiet_prefect(verbose: bool) -> None:
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
+
+class _ExpectedErrorFilter(logging.Filter):
+    """Prefect logs a failed task or flow with its traceback; an expected error (bad input, time
+    limit) is reported by the CLI in one line instead, so those log records are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ReviewExtractError):
+            return False
+        message = record.getMessage()
+        return not any(f"{cls.__name__}(" in message or f"{cls.__name__}:" in message
+                       for cls in _expected_errors())
+
+
+def _expected_errors() -> list[type]:
+    classes, todo = [], [ReviewExtractError]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo += cls.__subclasses__()
+    return classes
+
+
+def _hide_expected_error_logs() -> None:
+    flt = _ExpectedErrorFilter()
+    for logger in (logging.getLogger(), logging.getLogger("prefect"), logging.getLogger("prefect.task_runs"),
+                   logging.getLogger("prefect.flow_runs")):
+        for handler in logger.handlers:
+            if not any(isinstance(f, _ExpectedErrorFilter) for f in handler.filters):
+                handler.addFilter(flt)
 
 
 def _print_summary(summary, elapsed: float) -> None:
@@ -72,6 +104,7 @@ def extract(
                                      timeout=timeout or None)
         else:
             console.print("[dim]starting Prefect flow extract_review (local ephemeral mode unless PREFECT_API_URL is set)[/dim]")
+            _hide_expected_error_logs()
             summary = extract_review(str(pdf), str(out), password, report=not no_report, timeout=timeout or None)
     except ReviewExtractError as exc:
         # One line, never wrapped, the message not read as markup ("[29]" stays as it is).
