@@ -76,6 +76,7 @@ class Style:
     width_scale: float = 1.0  # share of the text width the tables use
     rows_per_page: int | None = None  # force a page break every N rows (continuations)
     vpad: float = 3.0  # cell padding above and below the text (pt)
+    spaceless: bool = False  # no space characters in the text layer: words placed one by one
 
 
 STYLES = {s.name: s for s in [
@@ -107,6 +108,9 @@ STYLES = {s.name: s for s in [
     Style("tight_hrules", rules="hrules", row_gap=0.0, vpad=0.6, size=6.8, font="serif", body_columns=1),
     Style("tight_zebra", rules="none", zebra=True, header_bold=True, row_gap=0.0, vpad=0.6, size=6.5,
           pagesize=letter),
+    # A text layer without space characters (as some publishers' PDFs have): every word is
+    # placed on its own, the spaces exist only as gaps.
+    Style("spaceless_serif", font="serif", size=6.5, spaceless=True, rules="hrules", row_gap=1.5),
     # A wide monospaced font: cells wrap very differently.
     Style("mono_narrow", font="mono", size=6.0, rules="hrules", row_gap=2.0, width_scale=1.0),
 ]}
@@ -201,6 +205,20 @@ def wrap(text: str, font: str, size: float, max_width: float) -> list[str]:
 
 # ----------------------------------------------------------------------------- document
 
+class SpacelessCanvas(rl_canvas.Canvas):
+    """A canvas whose text has no space characters: each word is drawn at its own position."""
+
+    def drawString(self, x, y, text, *args, **kwargs):  # noqa: N802 - reportlab's name
+        space = pdfmetrics.stringWidth(" ", self._fontname, self._fontsize)
+        for word in text.split(" "):
+            if word:
+                super().drawString(x, y, word, *args, **kwargs)
+            x += pdfmetrics.stringWidth(word, self._fontname, self._fontsize) + space
+
+    def drawRightString(self, x, y, text, *args, **kwargs):  # noqa: N802
+        self.drawString(x - pdfmetrics.stringWidth(text, self._fontname, self._fontsize), y, text)
+
+
 class Doc:
     """A reportlab canvas with page bookkeeping: running head, folio, page turns."""
 
@@ -208,7 +226,8 @@ class Doc:
         self.style = style
         self.regular, self.bold = font_names(style.font)
         self.body_font, self.body_bold = font_names("serif" if style.font != "serif" else "sans")
-        self.c = rl_canvas.Canvas(str(path), pagesize=style.pagesize, pageCompression=1)
+        canvas_class = SpacelessCanvas if style.spaceless else rl_canvas.Canvas
+        self.c = canvas_class(str(path), pagesize=style.pagesize, pageCompression=1)
         self.c.setTitle(f"Layout test document ({style.name})")
         self.page_w, self.page_h = style.pagesize
         self.page_no = 0
