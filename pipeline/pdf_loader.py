@@ -54,6 +54,7 @@ class LoadedPage(PageLayout):
 
     rotated_words: list[Word] = field(default_factory=list)  # one Word per rotated line (page frame)
     text_turned: int = 0  # degrees the page's text was turned to read upright (rotated text matrix)
+    image_cover: float = 0.0  # share of the page covered by its largest image (a scanned page: ~1)
 
 
 @dataclass(slots=True)
@@ -360,10 +361,13 @@ def _page_layout(page, number: int) -> LoadedPage:
             if rel == 0:
                 continue
             rotated += _rotated_lines(group, rel, width, height, number)
+    area = max(width * height, 1.0)
+    cover = max(((i["x1"] - i["x0"]) * (i["bottom"] - i["top"]) / area for i in page.images), default=0.0)
     return LoadedPage(number=number, width=width, height=height,
                       rotation=(int(page.rotation or 0) + dominant) % 360,
                       words=_words_from_chars(main_chars, number), rules=rules, fills=fills,
-                      graphics=graphics, rotated_words=rotated, text_turned=dominant)
+                      graphics=graphics, rotated_words=rotated, text_turned=dominant,
+                      image_cover=min(cover, 1.0))
 
 
 def _cause(exc: BaseException) -> BaseException:
@@ -462,9 +466,17 @@ def load_pdf(path: str | Path, password: str | None = None,
         raise CorruptPdfError(f"{path}: the PDF has no pages")
     if failed == len(pages):
         raise CorruptPdfError(f"{path}: damaged PDF, none of its {len(pages)} pages can be read")
+    scanned = [p.number for p in pages if not p.words and getattr(p, "image_cover", 0.0) > 0.5]
+    if scanned and any(p.words for p in pages):
+        listed = ", ".join(map(str, scanned[:10])) + (" …" if len(scanned) > 10 else "")
+        warnings.append(f"partial result: page(s) {listed} have no text layer (scanned images); "
+                        "their content is not extracted (run OCR first)")
+        failed_scan = True
+    else:
+        failed_scan = False
     if not any(p.words for p in pages):
         if any(p.graphics for p in pages):
             raise NoTextLayerError(f"{path}: no text layer (scanned or image-only PDF); run OCR first")
         raise NoTextLayerError(f"{path}: no text on any page (blank or image-only PDF); run OCR first")
     return LoadedDocument(path=path, sha256=sha, metadata=metadata, pages=pages, warnings=warnings,
-                          partial=failed > 0)
+                          partial=failed > 0 or failed_scan)

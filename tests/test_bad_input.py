@@ -160,3 +160,12 @@ def test_prefect_flow_mode_reports_expected_errors_without_traceback(bad, tmp_pa
     assert "Traceback" not in proc.stderr + proc.stdout
     assert [ln for ln in proc.stderr.splitlines() if ln.startswith("error:") and "encrypted" in ln]
     assert not (tmp_path / "out").exists()
+
+
+def test_scanned_page_inside_a_text_pdf_is_a_partial_result(tmp_path):
+    pdf = small.mixed_scan_pdf(tmp_path / "mixed.pdf")
+    result = _run(pdf, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "out" / "document.json").read_text())
+    assert doc["partial"] is True
+    assert any("page(s) 2 have no text layer" in w for w in doc["warnings"])

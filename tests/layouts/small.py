@@ -166,3 +166,18 @@ def suspicious_table_pdf(path: Path) -> Path:
     c.showPage()
     c.save()
     return path
+
+
+def mixed_scan_pdf(path: Path) -> Path:
+    """Two text pages with a scanned (image-only) page between them."""
+    from pypdf import PdfReader, PdfWriter
+
+    text = long_pdf(path.with_name(path.stem + "-text.pdf"), pages=2)
+    scan = image_only_pdf(path.with_name(path.stem + "-scan.pdf"), pages=1)
+    writer = PdfWriter()
+    t, sc = PdfReader(str(text)), PdfReader(str(scan))
+    for page in (t.pages[0], sc.pages[0], t.pages[1]):
+        writer.add_page(page)
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    return path
