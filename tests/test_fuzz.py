@@ -24,7 +24,7 @@ pypdf = pytest.importorskip("pypdf")
 SEED = 20240612
 MUTANTS = 40
 PER_FILE_SECONDS = 15.0
-TOTAL_SECONDS = 150.0
+TOTAL_SECONDS = 100.0
 
 
 def _slice(path: Path, pages: list[int], out: Path) -> bytes:
@@ -32,8 +32,8 @@ def _slice(path: Path, pages: list[int], out: Path) -> bytes:
     writer = pypdf.PdfWriter()
     for n in pages:
         writer.add_page(reader.pages[n - 1])
-    for page in writer.pages:
-        page.decompress_content_streams() if hasattr(page, "decompress_content_streams") else None
+    for page in writer.pages:  # content streams written uncompressed: mutations hit operators
+        page.replace_contents(page.get_contents())
     with open(out, "wb") as handle:
         writer.write(handle)
     return out.read_bytes()
