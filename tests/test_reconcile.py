@@ -285,6 +285,37 @@ def test_target_cell_parsing():
     assert nz.parse_target_cell("SLAMF7 (UCA RTCS1A)").products == [("UCARTCS1A", "UCA RTCS1A")]
     assert nz.parse_target_cell("CD19 and/or BCMA").targets == ["CD19", "BCMA"]
     assert nz.parse_target_cell("BCMA (CAR-NK)").cell_source == "NK"
+    april = nz.parse_target_cell("BCMA/TACI (APRIL)")
+    assert april.targets == ["BCMA", "TACI"] and april.products == [("APRIL-CAR", "APRIL")]
+
+
+def test_reconcile_normalises_through_the_project_lexicon():
+    """No names of its own: the printed misprints resolve through models/lexicons (typo tolerance)."""
+    from pipeline.reconcile import lexicon
+
+    assert nz.canonical_agent("Fludaurine") == "fludarabine"
+    assert nz.canonical_agent("Ibrdomide (CC-220)") == "iberdomide"  # name (code), both one agent
+    assert nz.canonical_agent("LY3039478(JSMD194)") == "crenigacestat"
+    assert nz.canonical_product("MCRH171") == "MCARH171" and nz.canonical_product("OICAR-017") == "OriCAR-017"
+    assert nz.canonical_target("NIK2D") == "NKG2D"
+    assert nz.canonical_class("GPRC5D-directed BITE") == "GPRC5D-directed BiTE"
+    assert nz.canonical_agent("Pomalidomide (CC-220)") == "Pomalidomide (CC-220)"  # parts disagree
+    assert lexicon.canonical("product", "APRIL") is None  # the ligand, a TARGET
+    assert lexicon.agent_class("crenigacestat") == "Gamma secretase inhibitor"
+    assert lexicon.agent_class("ASCT") == "Auto-Stem Cell Transplant"
+    assert ("Abecma", "ide-cel") in lexicon.names("product")
+
+
+def test_missing_lexicon_files_are_an_error(monkeypatch, tmp_path):
+    from pipeline.reconcile import lexicon
+
+    monkeypatch.setattr(lexicon, "LEXICON_DIR", tmp_path)
+    lexicon.shared_lexicon.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError, match="products.json"):
+            lexicon.shared_lexicon()
+    finally:
+        lexicon.shared_lexicon.cache_clear()
 
 
 # --- conflicts ----------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from pipeline.reconcile import normalize as nz
-from pipeline.reconcile.lexicon import key
+from pipeline.entities.lexicon import compact
 from pipeline.reconcile.model import ConflictEntry, Observation, TrialDataset, TrialRecord
 from pipeline.reconcile.narrative import (
     Mention,
@@ -409,8 +409,8 @@ def _product_index(unions) -> dict[str, list[str]]:
     index: dict[str, list[str]] = defaultdict(list)
     for rid, u in unions.items():
         for name in [*u.get("products", []), *u.get("aliases", [])]:
-            if rid not in index[key(name)]:
-                index[key(name)].append(rid)
+            if rid not in index[compact(name)]:
+                index[compact(name)].append(rid)
     return index
 
 
@@ -418,8 +418,8 @@ def _study_index(obs) -> dict[str, list[str]]:
     index: dict[str, list[str]] = defaultdict(list)
     for rid, items in obs.items():
         for ob in items:
-            if ob.field == "study_name" and ob.value and rid not in index[key(str(ob.value))]:
-                index[key(str(ob.value))].append(rid)
+            if ob.field == "study_name" and ob.value and rid not in index[compact(str(ob.value))]:
+                index[compact(str(ob.value))].append(rid)
     return index
 
 
@@ -430,9 +430,9 @@ def _link_fact(fact, product_index, study_index) -> tuple[list[str], str]:
         return ids, "registry_id"
     subject = attr(fact, "subject", default=None)
     if subject:
-        k = key(nz.canonical_product(str(subject)))
+        k = compact(nz.canonical_product(str(subject)))
         for index, method in ((product_index, "subject:product"), (study_index, "subject:study")):
-            hits = index.get(k) or index.get(key(str(subject))) or []
+            hits = index.get(k) or index.get(compact(str(subject))) or []
             if len(hits) == 1:
                 return list(hits), method
             if len(hits) > 1:
@@ -492,7 +492,7 @@ def _same(field: str, a: Observation, b: Observation) -> bool:
     if field == "targets":
         return frozenset(va) == frozenset(vb)
     if field in {"study_name", "country"}:
-        return key(str(va)) == key(str(vb))
+        return compact(str(va)) == compact(str(vb))
     if field == "median_pfs" or field in NUMERIC_FIELDS:
         if isinstance(va, tuple) and isinstance(vb, tuple):
             if va[0] != vb[0]:

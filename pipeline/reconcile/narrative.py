@@ -234,7 +234,7 @@ def sentence_claims(mention: Mention) -> list[SentenceClaim]:
     # study name: "NAME trial (NCT…)" or "trial NAME (NCT…)" directly before the id, or the only
     # "NAME trial" of a one-id sentence.
     names = [m for rx in (STUDY_TRIAL_RE, TRIAL_STUDY_RE) for m in rx.finditer(sent)
-             if m.group(1).upper() not in _NOT_STUDY and m.group(1) not in lexicon.lexicons()["product"]]
+             if m.group(1).upper() not in _NOT_STUDY and lexicon.canonical("product", m.group(1)) is None]
     study = None
     for m in names:
         gap = sent[m.end():mention.sentence_start]
@@ -256,7 +256,7 @@ def _scan(kind: str, sentence: str) -> list[tuple[str, str]]:
     """(canonical, printed) of every lexicon name in a sentence, longest names first, no overlaps."""
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, str, str]] = []
-    for name, canonical in lexicon.lexicons()[kind].names():
+    for name, canonical in lexicon.names(kind):
         if len(name) < 3:
             continue
         flags = 0 if (name.isupper() and len(name) <= 5) else re.IGNORECASE

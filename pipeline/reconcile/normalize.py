@@ -11,8 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from pipeline.entities.lexicon import compact
 from pipeline.reconcile import lexicon
-from pipeline.reconcile.lexicon import key
 
 REGISTRY_RE = re.compile(r"\b(NCT\d{8}|ChiCTR\d+)\b", re.IGNORECASE)
 """Registry ids the reconcile step recognises in narrative text (case-insensitive)."""
@@ -247,32 +247,42 @@ class TargetCell:
 
 
 def canonical_target(name: str) -> str | None:
-    """Canonical antigen name, or None when no lexicon knows it."""
-    return lexicon.lexicons()["target"].lookup(clean(name))
+    """Canonical antigen name, or None when the lexicon does not know it."""
+    return lexicon.canonical("target", clean(name))
 
 
 def canonical_product(name: str) -> str:
-    """Canonical product name (the printed name, tidied, when no lexicon knows it)."""
+    """Canonical product name (the printed name, tidied, when the lexicon does not know it)."""
     text = clean(name)
-    return lexicon.lexicons()["product"].lookup(text) or text
+    return lexicon.canonical("product", text) or text
 
 
 def known_product(name: str) -> bool:
-    return clean(name) in lexicon.lexicons()["product"]
+    return lexicon.canonical("product", clean(name)) is not None
 
 
 def canonical_agent(name: str) -> str:
     text = clean(name)
-    return lexicon.lexicons()["drug"].lookup(text) or text
+    return lexicon.canonical("drug", text) or text
 
 
 def canonical_class(name: str) -> str:
     text = clean(name)
-    found = lexicon.lexicons()["drug_class"].lookup(text)
+    found = lexicon.canonical("drug_class", text)
     if found:
         return found
     return text[:1].upper() + text[1:] if text else text
 
+
+# Parenthesised words of a "Target/CAR-T Name" cell that describe the construct or cell source
+# (compact keys). "(APRIL)" there names the APRIL-based CAR; elsewhere APRIL is the ligand (TARGET).
+DESCRIPTORS: dict[str, tuple[str, str]] = {
+    "carnk": ("cell_source", "NK"),
+    "carnk92": ("cell_source", "NK-92 cell line"),
+    "cocktail": ("note", "Cocktail"),
+    "upenn": ("note", "UPenn"),
+    "april": ("product", "APRIL-CAR"),
+}
 
 _TARGET_SPLIT_RE = re.compile(r"\s*(?:/|,|\+|\band/or\b|\band\b|\bor\b)\s*", re.IGNORECASE)
 
@@ -303,9 +313,12 @@ def parse_target_cell(raw: str | None) -> TargetCell:
             item = item.strip()
             if not item:
                 continue
-            descriptor = lexicon.DESCRIPTORS.get(key(item))
+            descriptor = DESCRIPTORS.get(compact(item))
             if descriptor is not None:
                 kind, value = descriptor
+                if kind == "product":
+                    out.products.append((value, item))
+                    continue
                 if kind == "cell_source":
                     out.cell_source = value
                 else:
@@ -343,7 +356,7 @@ def strategy_items(raw: str | None) -> list[str]:
 
 def cell_source_of(items: list[str]) -> str | None:
     """Cell source from Strategy/Source items, only where they state it."""
-    keys = {key(i) for i in items}
+    keys = {compact(i) for i in items}
     joined = " ".join(i.casefold() for i in items)
     has_nk = any(k in {"nk", "allogeneicnk", "cbnk", "nk92cell", "nk92"} for k in keys) or "nk cell" in joined
     if has_nk:
@@ -373,13 +386,18 @@ def strategy_combination(strategy: str) -> tuple[str, str] | None:
     m = re.match(r"^(?P<cls>.+?)\s*\((?P<agent>[^()]+)\)\s*$", clean(strategy))
     if not m:
         return None
-    agent = lexicon.lexicons()["drug"].lookup(m.group("agent"))
+    agent = lexicon.canonical("drug", m.group("agent"))
     if agent is None:
         return None
     return agent, canonical_class(m.group("cls"))
 
 
 # --- mechanism / regimen pairing (Tables 3 and 4) ---------------------------------------------
+
+# Table 3 stacks the CAR's binding domain into its mechanism/regimen cells (compact keys).
+BINDING_ORIGINS = {"human": "human", "humanized": "humanized", "humanised": "humanized",
+                   "nanobody": "nanobody", "peptide": "peptide", "murine": "murine"}
+BINDING_FORMATS = {"scfv": "scFv", "vh": "VH", "vhh": "VHH"}
 
 @dataclass(slots=True)
 class Pairing:
@@ -400,14 +418,14 @@ def pair_items(mechanisms: list[str], regimens: list[str]) -> Pairing:
     out = Pairing()
     mech = [clean(m) for m in mechanisms if clean(m)]
     regs = [clean(r) for r in regimens if clean(r)]
-    origins = [m for m in mech if key(m) in lexicon.BINDING_ORIGINS]
-    formats = [r for r in regs if key(r) in lexicon.BINDING_FORMATS]
+    origins = [m for m in mech if compact(m) in BINDING_ORIGINS]
+    formats = [r for r in regs if compact(r) in BINDING_FORMATS]
     if origins:
-        out.binding_origin = lexicon.BINDING_ORIGINS[key(origins[0])]
+        out.binding_origin = BINDING_ORIGINS[compact(origins[0])]
     if formats:
-        out.binding_format = lexicon.BINDING_FORMATS[key(formats[0])]
-    mech = [m for m in mech if key(m) not in lexicon.BINDING_ORIGINS]
-    regs = [r for r in regs if key(r) not in lexicon.BINDING_FORMATS]
+        out.binding_format = BINDING_FORMATS[compact(formats[0])]
+    mech = [m for m in mech if compact(m) not in BINDING_ORIGINS]
+    regs = [r for r in regs if compact(r) not in BINDING_FORMATS]
     classes = [canonical_class(m) for m in mech]
     agents = [canonical_agent(r) for r in regs]
     if len(classes) == len(agents):
