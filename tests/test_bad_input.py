@@ -169,3 +169,21 @@ def test_scanned_page_inside_a_text_pdf_is_a_partial_result(tmp_path):
     doc = json.loads((tmp_path / "out" / "document.json").read_text())
     assert doc["partial"] is True
     assert any("page(s) 2 have no text layer" in w for w in doc["warnings"])
+
+
+def test_time_limit_interrupts_a_page_that_hangs(bad, tmp_path, monkeypatch):
+    """A pathological page stuck inside one call is stopped by the timer, not only between pages."""
+    import time as _time
+
+    from flows.extract import run_extraction
+    from pipeline import pdf_loader
+
+    def stuck(page, number):
+        _time.sleep(60)
+
+    monkeypatch.setattr(pdf_loader, "_page_layout", stuck)
+    start = _time.monotonic()
+    with pytest.raises(ExtractionTimeoutError):
+        run_extraction(str(bad / "no_tables.pdf"), str(tmp_path / "out"), timeout=1.0)
+    assert _time.monotonic() - start < 10
+    assert not (tmp_path / "out").exists()
