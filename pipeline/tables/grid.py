@@ -8,6 +8,7 @@ several rows (a group label such as "Strategies Under Investigation").
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from pipeline.geometry import group_lines, h_overlap, merge_intervals, split_line, union_bbox
@@ -54,10 +55,11 @@ class ChunkGrid:
 
 
 def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
-    """Widest gap between two words of one phrase: half an em, or 1.5 word spaces.
+    """Widest gap between two words of one phrase: half an em, or 1.25 word spaces.
 
-    The word space is measured (the commonest small gap between words of a line): a
-    monospaced font's space is 0.6 em, a proportional font's about 0.25-0.3 em.
+    The word space is measured: the smallest gap between words of a line that recurs (a
+    font's spaces are all alike, column gaps vary). A monospaced font's space is 0.6 em, a
+    proportional font's about 0.25-0.3 em.
     """
     size = max((w.size for w in words), default=7.0)
     gaps = []
@@ -66,10 +68,12 @@ def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
             g = b.x0 - a.x1
             if 0 < g <= 1.0 * size:
                 gaps.append(g)
-    if len(gaps) >= 5:
-        gaps.sort()
-        space = gaps[len(gaps) // 2]
-        return max(0.5 * size, 1.5 * space)
+    gaps.sort()
+    for i, g in enumerate(gaps):
+        j = bisect.bisect_right(gaps, g + 0.3, lo=i)
+        if j - i >= 2:
+            space = gaps[(i + j - 1) // 2]
+            return max(0.5 * size, 1.25 * space)
     return 0.5 * size
 
 

@@ -225,7 +225,7 @@ def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: 
         return None
     first = seq[0]
     edge_gap = first.top - start if direction > 0 else start - first.bottom
-    if edge_gap > 2.5 * first.size or not _table_like(first, body_size):
+    if edge_gap > 2.5 * first.size:
         return None
     size = first.size
     taken = [first]
@@ -242,7 +242,9 @@ def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: 
             break  # one wide phrase: a note or prose, not a row of a multi-column table
         taken.append(ln)
         width = max(width, ln.x1 - ln.x0)
-    if len(taken) < 2:
+    # A table: several lines set in columns (the line next to the caption may be the last,
+    # wrapped line of one cell, or a group header).
+    if len(taken) < 2 or sum(1 for ln in taken if _table_like(ln, body_size)) < max(2, 0.15 * len(taken)):
         return None
     box = union_bbox(ln.bbox for ln in taken)
     return _Extent(box[1], box[3], box[0], box[2], [], size)
