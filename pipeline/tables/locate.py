@@ -244,7 +244,10 @@ def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: 
         width = max(width, ln.x1 - ln.x0)
     # A table: several lines set in columns (the line next to the caption may be the last,
     # wrapped line of one cell, or a group header).
-    if len(taken) < 2 or sum(1 for ln in taken if _table_like(ln, body_size)) < max(2, 0.15 * len(taken)):
+    if len(taken) == 1:  # a one-row chunk (a continuation's last row): a line of many columns
+        if len(split_line(taken[0], 1.0 * taken[0].size)) < 3:
+            return None
+    elif sum(1 for ln in taken if _table_like(ln, body_size)) < max(2, 0.15 * len(taken)):
         return None
     box = union_bbox(ln.bbox for ln in taken)
     return _Extent(box[1], box[3], box[0], box[2], [], size)
