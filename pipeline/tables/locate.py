@@ -311,8 +311,10 @@ def _separators(page: PageLayout, ext: _Extent, header_bottom: float | None) -> 
         if (r.horizontal and top + 0.5 < r.top < ext.bottom - 0.5 and (r.x1 - r.x0) > 8
                 and h_overlap(r.x0, r.x1, ext.x0, ext.x1) > 0):
             seps.append((r.top, r.x0, r.x1))
+    # Shading that reaches into the body (a stripe may stick out past the last line of text).
     shades = sorted((f.x0, f.top, f.x1, f.bottom) for f in page.fills
-                    if f.filled and f.top > top - 1 and f.bottom < ext.bottom + 1 and (f.x1 - f.x0) > 2 * ext.size)
+                    if f.filled and f.top < ext.bottom - 0.5 and f.bottom > top + 0.5 and f.top > top - 1
+                    and (f.x1 - f.x0) > 2 * ext.size and h_overlap(f.x0, f.x1, ext.x0, ext.x1) > 0)
     # Shading drawn cell by cell: boxes of one column that touch make one shaded area.
     merged: list[list[float]] = []
     for x0, t, x1, b in sorted(shades, key=lambda r: (round(r[0]), round(r[2]), r[1])):
@@ -325,7 +327,7 @@ def _separators(page: PageLayout, ext: _Extent, header_bottom: float | None) -> 
         # Row stripes, or the shading of a cell (a multirow cell banded on its own): their
         # edges separate rows in the columns they cover.
         if (b - t) < 0.5 * (ext.bottom - ext.top):
-            seps += [(t, x0, x1), (b, x0, x1)]
+            seps += [(y, x0, x1) for y in (t, b) if top + 0.5 < y < ext.bottom - 0.5]
     return sorted(set(seps))
 
 
