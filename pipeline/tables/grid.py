@@ -211,7 +211,9 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
         body_cols.setdefault(_slot_index(columns, (p.words[0].x0 + p.words[0].x1) / 2), []).extend(p.words)
     col_lines = {i: group_lines(ws) for i, ws in body_cols.items()}
     pitch = line_pitch(list(col_lines.values()), size)
-    max_pitch = pitch + 0.2 * size
+    # Wrapped lines follow at the pitch; a step of 1.45 em or more is never a wrap (leading is
+    # 1.1-1.35 em), even where no cell wraps and rows are set only slightly apart.
+    max_pitch = min(pitch + 0.2 * size, 1.45 * size)
     col_frags = {i: _fragments(lines, max_pitch, _column_separators(separators, columns[i]))
                  for i, lines in col_lines.items()}
 
