@@ -74,6 +74,12 @@ def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
         if j - i >= 2:
             space = gaps[(i + j - 1) // 2]
             return max(0.5 * size, 1.25 * space)
+    # Too few gaps to measure (a one-row chunk): a monospaced font's space is its advance.
+    advances = [(w.x1 - w.x0) / len(w.text) for w in words if len(w.text) >= 3]
+    if len(advances) >= 3:
+        mean = sum(advances) / len(advances)
+        if mean > 0 and max(abs(a - mean) for a in advances) < 0.06 * mean:
+            return max(0.5 * size, 1.25 * mean)
     return 0.5 * size
 
 
