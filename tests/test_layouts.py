@@ -23,6 +23,8 @@ if not generate.fonts_available():  # pragma: no cover - DejaVu ships with the m
     pytest.skip("DejaVu fonts not installed", allow_module_level=True)
 
 STYLES = sorted(generate.STYLES)
+RANDOM_SEED = 7  # random combinations of the style options, fixed
+RANDOM_STYLES = {st.name: st for st in generate.random_styles(RANDOM_SEED, 6)}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,8 @@ def _norm(value: str) -> str:
 def extract_style(name: str, folder: Path) -> Path:
     from flows.extract import run_extraction
 
-    pdf = generate.build(generate.STYLES[name], folder / f"{name}.pdf")
+    style = generate.STYLES.get(name) or RANDOM_STYLES[name]
+    pdf = generate.build(style, folder / f"{name}.pdf")
     out = folder / name
     run_extraction(str(pdf), str(out))
     return out
@@ -90,3 +93,14 @@ def test_layout_reproduces_gold(name, layout_dir):
     everything = "\n".join(b["text"] for b in blocks)
     assert not re.search(r"NCT\d{8}", everything), f"{name}: table cells leaked into the text layer"
     assert "Layout Test Journal" not in everything, f"{name}: running head in the text layer"
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM_STYLES))
+def test_random_style_combination_reproduces_gold(name, layout_dir):
+    try:
+        out = extract_style(name, layout_dir)
+    except ValueError as exc:  # the generator cannot fit a table in that combination
+        pytest.skip(str(exc))
+    total, equal, bad = compare_tables(out)
+    print(f"{name} {RANDOM_STYLES[name]}: {equal}/{total} cells ({equal / max(total, 1):.2%})")
+    assert not bad, f"{name} {RANDOM_STYLES[name]}: {equal}/{total} cells\n" + "\n".join(bad[:30])

@@ -592,6 +592,34 @@ def build(style: Style, path: Path) -> Path:
     return path
 
 
+def random_styles(seed: int, count: int) -> list[Style]:
+    """Random combinations of the style options (fixed seed): layouts nobody wrote by hand.
+
+    Combinations a reader could not parse either are left out: rows set at the line pitch
+    with neither rules nor stripes between them.
+    """
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        st = Style(f"random{seed}_{len(out)}", pagesize=rng.choice([A4, letter]),
+                   landscape=rng.choice([None, None, "rotate90", "rotate270", "matrix"]),
+                   body_columns=rng.choice([1, 2]), font=rng.choice(sorted(FONTS)),
+                   size=rng.choice([6.0, 6.5, 7.0, 7.5]), rules=rng.choice(["booktabs", "grid", "hrules", "none"]),
+                   row_gap=rng.choice([0.0, 1.5, 4.0]), caption=rng.choice(["above", "below"]),
+                   cont_caption=rng.choice([True, False]), repeat_header=rng.choice([True, False]),
+                   width_scale=rng.choice([0.85, 1.0]), vpad=rng.choice([0.8, 3.0]), spaceless=rng.random() < 0.2)
+        if st.rules == "none":
+            st = replace(st, zebra=rng.random() < 0.7, header_fill=rng.random() < 0.5, header_bold=True)
+        if st.caption == "below":
+            st = replace(st, cont_caption=True)
+        if st.rules in ("none", "booktabs") and not st.zebra and st.row_gap == 0.0 and st.vpad < 1:
+            st = replace(st, row_gap=4.0)
+        out.append(st)
+    return out
+
+
 def expected_paragraphs() -> list[str]:
     return list(PARAGRAPHS)
 
