@@ -244,8 +244,9 @@ def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: 
         width = max(width, ln.x1 - ln.x0)
     # A table: several lines set in columns (the line next to the caption may be the last,
     # wrapped line of one cell, or a group header).
-    if len(taken) == 1:  # a one-row chunk (a continuation's last row): a line of many columns
-        if len(split_line(taken[0], 1.0 * taken[0].size)) < 3:
+    many = sum(1 for ln in taken if len(split_line(ln, 1.0 * ln.size)) >= 3)
+    if len(taken) <= 3:  # one short row (a continuation's last): a line of many columns
+        if not many:
             return None
     elif sum(1 for ln in taken if _table_like(ln, body_size)) < max(2, 0.15 * len(taken)):
         return None
