@@ -6,8 +6,11 @@ parser both work from the records this module returns.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import multiprocessing
+import os
 import re
 import statistics
 import unicodedata
@@ -406,6 +409,89 @@ def _short(exc: BaseException, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+PARALLEL_MIN_PAGES = 8  # below this, starting a second process costs more than it saves
+
+
+def _load_workers() -> int:
+    """Processes that read pages: both cores by default (REVIEW_EXTRACT_LOAD_WORKERS overrides)."""
+    configured = os.environ.get("REVIEW_EXTRACT_LOAD_WORKERS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return min(2, os.cpu_count() or 1)
+
+
+def _page_ranges(total: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous page ranges, one per process (one range for short documents)."""
+    if workers < 2 or total < PARALLEL_MIN_PAGES:
+        return [(0, total)]
+    step = -(-total // workers)
+    return [(a, min(a + step, total)) for a in range(0, total, step)]
+
+
+@contextlib.contextmanager
+def _worker_pool(processes: int):
+    """A forked pool for reading pages in parallel, or None where processes cannot be made.
+
+    Forking shares the already imported pdfplumber; inside a daemonic process (a Dask
+    worker) or without fork, pages are read in this process. The pool is terminated on
+    any exit, so a time limit also stops pages being read elsewhere.
+    """
+    pool = None
+    if processes > 0 and "fork" in multiprocessing.get_all_start_methods():
+        try:
+            pool = multiprocessing.get_context("fork").Pool(processes)
+        except (AssertionError, OSError):  # daemonic parent, or no processes left
+            pool = None
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+def _wait(result, deadline: Deadline | None):
+    """The result of a page range read elsewhere, within the document's time limit."""
+    timeout = deadline.remaining if deadline is not None else None
+    try:
+        return result.get(timeout=max(timeout, 0.01) if timeout is not None else None)
+    except multiprocessing.TimeoutError:
+        raise deadline.error("reading pages") from None
+
+
+def _read_page_range(path: Path, password: str | None, start: int, stop: int, total: int,
+                     deadline: Deadline | None) -> tuple[list[PageLayout], list[str], int]:
+    """Pages [start, stop) of the PDF, opened anew: the other processes' share of the work."""
+    with _open(path, password) as pdf:
+        return _read_pages(pdf.pages[start:stop], start, total, path, deadline, None)
+
+
+def _read_pages(page_list, offset: int, total: int, path: Path, deadline: Deadline | None,
+                progress: Callable[[int, int], None] | None) -> tuple[list[PageLayout], list[str], int]:
+    """Read each page once: (layouts, warnings, number of pages that could not be read)."""
+    pages: list[PageLayout] = []
+    warnings: list[str] = []
+    failed = 0
+    for index, page in enumerate(page_list, start=offset):
+        try:
+            layout = _page_layout(page, index + 1)
+        except ReviewExtractError:
+            raise
+        except Exception as exc:
+            failed += 1
+            warnings.append(f"page {index + 1}: cannot be read ({type(exc).__name__}: {_short(exc)}); "
+                            "left out")
+            layout = LoadedPage(number=index + 1, width=0.0, height=0.0, rotation=0, words=[])
+        finally:
+            page.close()  # free pdfminer's layout cache: each page is read once
+        pages.append(layout)
+        if deadline is not None:
+            deadline.check(f"{path}: reading page {index + 1} of {total}")
+        if progress:
+            progress(index + 1, total)
+    return pages, warnings, failed
+
+
 def load_pdf(path: str | Path, password: str | None = None,
              progress: Callable[[int, int], None] | None = None,
              deadline: Deadline | None = None) -> LoadedDocument:
@@ -420,9 +506,6 @@ def load_pdf(path: str | Path, password: str | None = None,
     _check_is_pdf(path)
     sha = file_sha256(path)
     pdf = _open(path, password)
-    pages: list[PageLayout] = []
-    warnings: list[str] = []
-    failed = 0
     try:
         with pdf:
             try:
@@ -438,23 +521,21 @@ def load_pdf(path: str | Path, password: str | None = None,
                 raise CorruptPdfError(f"{path}: damaged PDF, its page tree cannot be read "
                                       f"({name}: {_short(exc)})") from None
             total = len(page_list)
-            for index, page in enumerate(page_list):
-                try:
-                    layout = _page_layout(page, index + 1)
-                except ReviewExtractError:
-                    raise
-                except Exception as exc:
-                    failed += 1
-                    warnings.append(f"page {index + 1}: cannot be read ({type(exc).__name__}: {_short(exc)}); "
-                                    "left out")
-                    layout = LoadedPage(number=index + 1, width=0.0, height=0.0, rotation=0, words=[])
-                finally:
-                    page.close()  # free pdfminer's layout cache: each page is read once
-                pages.append(layout)
-                if deadline is not None:
-                    deadline.check(f"{path}: reading page {index + 1} of {total}")
-                if progress:
-                    progress(index + 1, total)
+            ranges = _page_ranges(total, _load_workers())
+            with _worker_pool(len(ranges) - 1) as pool:
+                # Other processes read the later page ranges while this one reads the first.
+                pending = [pool.apply_async(_read_page_range, (path, password, a, b, total, deadline))
+                           for a, b in ranges[1:]] if pool else []
+                first = ranges[0] if pool else (0, total)
+                pages, warnings, failed = _read_pages(page_list[first[0]:first[1]], first[0], total, path,
+                                                      deadline, progress)
+                for result in pending:
+                    more_pages, more_warnings, more_failed = _wait(result, deadline)
+                    pages += more_pages
+                    warnings += more_warnings
+                    failed += more_failed
+                    if progress:
+                        progress(len(pages), total)
     except ReviewExtractError:
         raise
     except Exception as exc:

@@ -62,3 +62,17 @@ def test_cli_reports_bad_input_without_traceback(tmp_path):
     assert result.exit_code == 3
     assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_parallel_page_reading_equals_sequential(review_pdf, monkeypatch):
+    from pipeline.pdf_loader import load_pdf
+
+    monkeypatch.setenv("REVIEW_EXTRACT_LOAD_WORKERS", "1")
+    sequential = load_pdf(review_pdf)
+    monkeypatch.setenv("REVIEW_EXTRACT_LOAD_WORKERS", "2")
+    seen = []
+    parallel = load_pdf(review_pdf, progress=lambda done, total: seen.append((done, total)))
+    assert [p.number for p in parallel.pages] == list(range(1, 23))
+    assert [p.words for p in parallel.pages] == [p.words for p in sequential.pages]
+    assert [p.rules for p in parallel.pages] == [p.rules for p in sequential.pages]
+    assert seen[-1] == (22, 22)
