@@ -132,7 +132,8 @@ def _run_stages(pdf: str, out: str, password: str | None, notify: StageCallback 
     dataset = _timed(timings, "reconcile", notify, as_tasks, reconcile_task, tables, entities, blocks)
     info = document_info(doc, blocks)
     flags = check_tables(tables, chunks)  # suspicious cells, rows and chunks (pipeline/sanity.py)
-    warnings = doc.warnings + [w for t in tables for w in t.warnings] + [f.message for f in flags] + entities.warnings
+    warnings = (doc.warnings + [w for t in tables for w in t.warnings] + [f.message for f in flags]
+                + entities.warnings + dataset.warnings)
     partial = doc.partial or any(w.startswith(PARTIAL) for t in tables for w in t.warnings)
     counts = {"tables": len(tables), "table_rows": sum(len(t.rows) for t in tables), "text_blocks": len(blocks),
               "entities": len(entities.entities), "text_facts": len(entities.facts),

@@ -575,3 +575,23 @@ def test_with_real_entities(inputs, tmp_path):
         assert any(e.source == "narrative" and e.value == "90" and e.page for e in orr), rid
         assert any(e.source == "table" and e.chosen for e in orr), rid
     assert ds.trial("NCT04182581").orr_pct == 93.1
+
+
+def test_invalid_registry_cell_is_kept_and_warned_not_fatal(tmp_path):
+    """A damaged id cell ("NCT1E308") must not make the schema fail the whole run."""
+    from pipeline.reconcile import reconcile, write_dataset
+    from pipeline.records import Cell, Table, TableRow
+
+    def row(n, nct):
+        cells = {"target_car_t": Cell("target_car_t", ["BCMA"], 4, (10, 10, 50, 20)),
+                 "nct": Cell("nct", [nct], 4, (60, 10, 100, 20))}
+        return TableRow(table=1, row=n, block=1, cells=cells, page=4, bbox=(10, 10, 100, 20))
+
+    table = Table(number=1, caption="c", columns=["target_car_t", "nct", "ref"], labels=["Target", "NCT"],
+                  footnote="", pages=[4], rows=[row(1, "NCT03430011"), row(2, "NCT1E308")])
+    ds = reconcile([table])
+    assert [t.registry_id for t in ds.trials] == ["NCT03430011"]
+    assert any("NCT1E308" in w for w in ds.warnings)
+    write_dataset(ds, tmp_path / "dataset")
+    assert (tmp_path / "dataset" / "trials.csv").exists()
+    assert len(ds.table_rows) == 2  # the damaged row is still exported

@@ -213,10 +213,14 @@ def _table_observations(tables, obs, unions, warnings) -> tuple[list[dict], dict
         for row in table.rows:
             cell = row.cells.get("nct")
             rid = nz.normalize_registry_id(cell.text) if cell else None
-            rows_out.append(_row_dict(table, row, rid))
             if not rid or not nz.REGISTRY_RE.fullmatch(rid):
-                warnings.append(f"Table {table.number} row {row.row}: no registry id ({cell.text if cell else ''!r})")
+                # The row stays in table_rows with its printed cell; it just founds no trial.
+                rows_out.append(_row_dict(table, row, None))
+                if cell is not None and cell.text.strip():
+                    warnings.append(f"Table {table.number} row {row.row}: {cell.text!r} is not a valid "
+                                    "registry id; no trial record for this row")
                 continue
+            rows_out.append(_row_dict(table, row, rid))
             _row_observations(table, row, rid, obs[rid], unions[rid])
     return rows_out, columns
 
