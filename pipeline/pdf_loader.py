@@ -404,6 +404,13 @@ def _open(path: Path, password: str | None):
         raise CorruptPdfError(f"{path}: damaged PDF, cannot be parsed ({name}: {_short(_cause(exc))})") from None
 
 
+def _input_error(path: Path, exc: BaseException, what: str) -> ReviewExtractError:
+    """The one-line error for a PDF that fails after opening: encrypted, else damaged."""
+    if _is_encryption_error(exc):
+        return EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)")
+    return CorruptPdfError(f"{path}: damaged PDF, {what} ({type(_cause(exc)).__name__}: {_short(exc)})")
+
+
 def _short(exc: BaseException, limit: int = 120) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -515,11 +522,7 @@ def load_pdf(path: str | Path, password: str | None = None,
             except ReviewExtractError:
                 raise
             except Exception as exc:
-                name = type(_cause(exc)).__name__
-                if _is_encryption_error(exc):
-                    raise EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)") from None
-                raise CorruptPdfError(f"{path}: damaged PDF, its page tree cannot be read "
-                                      f"({name}: {_short(exc)})") from None
+                raise _input_error(path, exc, "its page tree cannot be read") from None
             total = len(page_list)
             ranges = _page_ranges(total, _load_workers())
             with _worker_pool(len(ranges) - 1) as pool:
@@ -539,10 +542,7 @@ def load_pdf(path: str | Path, password: str | None = None,
     except ReviewExtractError:
         raise
     except Exception as exc:
-        name = type(_cause(exc)).__name__
-        if _is_encryption_error(exc):
-            raise EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)") from None
-        raise CorruptPdfError(f"{path}: damaged PDF, failed while reading pages ({name}: {_short(exc)})") from None
+        raise _input_error(path, exc, "failed while reading pages") from None
     if not pages:
         raise CorruptPdfError(f"{path}: the PDF has no pages")
     if failed == len(pages):

@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pipeline.reconcile import normalize as nz
+
 from pipeline.entities.lexicon import compact
+from pipeline.reconcile import normalize as nz
 from pipeline.reconcile.model import ConflictEntry, Observation, TrialDataset, TrialRecord
 from pipeline.reconcile.narrative import (
     Mention,
@@ -113,13 +114,13 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
                                         ids_in_sentence=[rid], printed=str(attr(ent, "text", default=rid))))
                 have.add(rid)
     else:
-        narrative_ids = _unique(m.registry_id for m in mentions)
+        narrative_ids = nz.unique(m.registry_id for m in mentions)
     by_id_mentions: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
         by_id_mentions[m.registry_id].append(m)
 
     fact_ids = [rid for f in facts for rid in _fact_ids(f)]
-    all_ids = _unique([*table_ids, *narrative_ids, *fact_ids])
+    all_ids = nz.unique([*table_ids, *narrative_ids, *fact_ids])
 
     # --- narrative observations: sentence claims ------------------------------------------
     for rid in all_ids:
@@ -158,12 +159,12 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
         rec.sources = list(u.get("sources", []))
         rec.in_tables = bool(rec.sources)
         rec.tables = sorted({int(s[1:].split("r")[0]) for s in rec.sources})
-        rec.products = _unique(u.get("products", []))
-        rec.product_aliases_seen = _unique(u.get("aliases", []))
-        rec.construct_notes = _unique(u.get("notes", []))
+        rec.products = nz.unique(u.get("products", []))
+        rec.product_aliases_seen = nz.unique(u.get("aliases", []))
+        rec.construct_notes = nz.unique(u.get("notes", []))
         rec.targets_incomplete = bool(u.get("incomplete"))
-        rec.strategies = _unique(u.get("strategies", []))
-        rec.combination = [{"agent": a, "drug_class": c} for a, c in _unique(u.get("combination", []))]
+        rec.strategies = nz.unique(u.get("strategies", []))
+        rec.combination = [{"agent": a, "drug_class": c} for a, c in nz.unique(u.get("combination", []))]
         rec.citations = sorted(set(u.get("citations", [])))
         ms = by_id_mentions.get(rid, [])
         rec.narrative_mentions = [m.to_dict() for m in ms]
@@ -331,7 +332,7 @@ def _registry_entities(entities) -> list[str] | None:
         rid = _entity_registry_id(ent)
         if rid:
             ids.append(rid)
-    return _unique(ids) if ids else None
+    return nz.unique(ids) if ids else None
 
 
 def _entity_registry_id(ent) -> str | None:
@@ -386,8 +387,8 @@ def _narrative_only(rid: str, mentions: list[Mention], entities, obs, unions) ->
             u["products"].append(canonical)
             u["aliases"].append(printed)
         if found_targets:
-            obs[rid].append(Observation(registry_id=rid, field="targets", value=tuple(_unique(found_targets)),
-                                        raw=", ".join(_unique(found_targets)), source="narrative", page=m.page,
+            obs[rid].append(Observation(registry_id=rid, field="targets", value=tuple(nz.unique(found_targets)),
+                                        raw=", ".join(nz.unique(found_targets)), source="narrative", page=m.page,
                                         block=m.block, sentence=sent, pooled=False,
                                         extractor="sentence"))
         countries = sentence_countries(sent)
@@ -406,7 +407,7 @@ def _fact_ids(fact) -> list[str]:
         rid = nz.normalize_registry_id(str(raw))
         if rid and nz.REGISTRY_RE.fullmatch(rid):
             out.append(rid)
-    return _unique(out)
+    return nz.unique(out)
 
 
 def _product_index(unions) -> dict[str, list[str]]:
@@ -642,12 +643,6 @@ def _conflict_entry(cid: int, ob: Observation, chosen: bool, resolved: bool, rul
         pooled=ob.pooled, chosen=chosen, resolved=resolved, rule=rule, resolution=value_text(value))
 
 
-def _unique(items) -> list:
-    out = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out
 
 
 __all__ = ["reconcile", "SCALAR_FIELDS", "METRIC_FIELDS", "value_text"]

@@ -19,6 +19,7 @@ from pipeline.reconcile.normalize import (
     normalize_country,
     normalize_phase,
     normalize_registry_id,
+    unique,
 )
 
 CLOSING_TYPES = {"heading", "title"}
@@ -153,7 +154,7 @@ def find_mentions(blocks, only_ids: set[str] | None = None) -> list[Mention]:
     for passage in build_passages(blocks):
         for sent in sentences(passage):
             found = [(m, normalize_registry_id(m.group(1))) for m in REGISTRY_RE.finditer(sent.text)]
-            ids = _unique(rid for _, rid in found)
+            ids = unique(rid for _, rid in found)
             for m, rid in found:
                 if only_ids is not None and rid not in only_ids:
                     continue
@@ -165,12 +166,6 @@ def find_mentions(blocks, only_ids: set[str] | None = None) -> list[Mention]:
     return mentions
 
 
-def _unique(items) -> list:
-    out = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out
 
 
 # --- attributes a sentence states about the ids it names --------------------------------------
@@ -282,4 +277,4 @@ def sentence_targets(sentence: str) -> list[str]:
 
 
 def sentence_countries(sentence: str) -> list[tuple[str, str | None]]:
-    return _unique(normalize_country(m.group(1)) for m in COUNTRY_WORD_RE.finditer(sentence))
+    return unique(normalize_country(m.group(1)) for m in COUNTRY_WORD_RE.finditer(sentence))

@@ -31,6 +31,15 @@ REGISTRIES = (
 MISSING = {"", "na", "n/a", "nr", "nd", "-", "–", "—", "not available", "not reported"}
 
 
+def unique(items) -> list:
+    """Items in first-seen order, without repeats (items may be unhashable)."""
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
 def is_missing(raw: str | None) -> bool:
     return raw is None or raw.strip().casefold() in MISSING
 
