@@ -40,7 +40,7 @@ PUBLISHED_MARK = "published.json"
 @dataclass(slots=True)
 class DocumentResult:
     pdf: str
-    status: str  # "extracted", "cached" or "failed"
+    status: str  # "extracted", "cached", "duplicate" (same content as another PDF of the batch) or "failed"
     message: str = ""
     review_key: str = ""
     version: str = ""
@@ -119,8 +119,20 @@ def batch_extract(folder: str, out: str, password: str | None = None) -> list[Do
     pdfs = find_pdfs(Path(folder))
     Path(out).mkdir(parents=True, exist_ok=True)
     print(f"batch: {len(pdfs)} PDF(s) from {folder} -> {out}", file=sys.stderr, flush=True)
-    futures = {extract_document.submit(str(p), out, password): p for p in pdfs}
+    first_of: dict[str, Path] = {}  # sha256 -> first PDF with that content
     results: dict[Path, DocumentResult] = {}
+    for pdf in pdfs:
+        try:
+            sha = file_sha256(pdf)
+        except OSError as exc:
+            results[pdf] = DocumentResult(pdf=str(pdf), status="failed", message=f"{pdf}: cannot be read ({exc})")
+            continue
+        if sha in first_of:  # the same content twice in one batch is extracted once
+            results[pdf] = DocumentResult(pdf=str(pdf), status="duplicate",
+                                          message=f"same content as {first_of[sha].name}")
+        else:
+            first_of[sha] = pdf
+    futures = {extract_document.submit(str(p), out, password): p for p in first_of.values()}
     for done, future in enumerate(as_completed(list(futures)), start=1):
         pdf = futures[future]
         value = future.result(raise_on_failure=False)
@@ -136,6 +148,10 @@ def batch_extract(folder: str, out: str, password: str | None = None) -> list[Do
         results[pdf] = res
         print(f"  [{done}/{len(pdfs)}] {res.status:<9} {pdf.name} {res.message}", file=sys.stderr, flush=True)
     ordered = [results[p] for p in pdfs]
+    for pdf, res in results.items():
+        if res.status == "duplicate":
+            twin = results[first_of[file_sha256(pdf)]]
+            res.review_key, res.version, res.out, res.rows = twin.review_key, twin.version, twin.out, twin.rows
     for res in ordered:
         if res.status in ("extracted", "cached"):
             publish(res)

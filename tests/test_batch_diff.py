@@ -135,7 +135,11 @@ def test_batch_on_local_dask_cluster(tmp_path, review_pdf):
 
     folder = _batch_folder(tmp_path, [(review_pdf, "r1.pdf"), (V2A_PDF, "r2.pdf"),
                                       (review_pdf, "r3.pdf"), (V2A_PDF, "r4.pdf")])
+    (folder / "r5.pdf").write_bytes(V2A_PDF.read_bytes()[:200_000])  # truncated: a distinct 3rd content
+    (folder / "r6.pdf").write_bytes(review_pdf.read_bytes()[:100_000])  # truncated: a distinct 4th content
     runner = batch_runner(workers=2, dask=True)
     results = batch_extract.with_options(task_runner=runner)(str(folder), str(tmp_path / "out"))
-    assert [r.status for r in results].count("failed") == 0
-    assert {r.rows for r in results} == {157, 160}
+    status = {Path(r.pdf).name: r.status for r in results}
+    assert status == {"r1.pdf": "extracted", "r2.pdf": "extracted", "r3.pdf": "duplicate", "r4.pdf": "duplicate",
+                      "r5.pdf": "failed", "r6.pdf": "failed"}
+    assert {r.rows for r in results if r.status != "failed"} == {157, 160}
