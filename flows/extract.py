@@ -16,8 +16,14 @@ from prefect.utilities.annotations import quote
 from pipeline import __version__
 from pipeline.document import DocumentInfo, document_info, table_regions
 from pipeline.entities import EntityResult, extract_entities, write_entity_outputs
-from pipeline.outputs import atomic_output_dir, document_json, write_json, write_tables, write_text_blocks
 from pipeline.errors import Deadline, time_limit
+from pipeline.outputs import (
+    atomic_output_dir,
+    document_json,
+    write_json,
+    write_tables,
+    write_text_blocks,
+)
 from pipeline.pdf_loader import LoadedDocument, load_pdf
 from pipeline.reconcile import TrialDataset, reconcile, write_dataset
 from pipeline.records import Table, TextBlock

@@ -26,8 +26,8 @@ from pipeline.errors import (
     Deadline,
     EncryptedPdfError,
     InputNotFoundError,
-    NoTextLayerError,
     NotAPdfError,
+    NoTextLayerError,
     ReviewExtractError,
 )
 from pipeline.records import BBox, Fill, PageLayout, Rule, Word
@@ -320,7 +320,10 @@ def _rotated_lines(chars: list[dict], angle: int, width: float, height: float, p
     turn, tw, th = _turner(angle, width, height)
     back = _unturner(angle, width, height)
     words = _words_from_chars(_turned_chars(chars, turn), page_number)
-    from pipeline.geometry import group_lines, split_line  # local: geometry imports records only
+    from pipeline.geometry import (  # local: geometry imports records only
+        group_lines,
+        split_line,
+    )
 
     out = []
     for line in group_lines(words):

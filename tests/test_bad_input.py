@@ -21,8 +21,8 @@ from pipeline.errors import (
     EncryptedPdfError,
     ExtractionTimeoutError,
     InputNotFoundError,
-    NoTextLayerError,
     NotAPdfError,
+    NoTextLayerError,
 )
 from tests.conftest import REVIEW_PDF
 

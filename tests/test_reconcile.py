@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import SchemaValidationError
-from pipeline.reconcile import reconcile, write_dataset
 from pipeline.reconcile import normalize as nz
+from pipeline.reconcile import reconcile, write_dataset
 from pipeline.reconcile.schema import TRIAL_FIELDS, TRIALS_SCHEMA, validate
 
 GOLD = Path(__file__).resolve().parent / "gold"

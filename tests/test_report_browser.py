@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_report import build_once, expected_trials
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -439,7 +439,9 @@ class DrugDictionary:
         try:
             import importlib.metadata as md
 
-            from drug_named_entity_recognition import drugs_finder  # slow import (~1.3 s): build time only
+            from drug_named_entity_recognition import (
+                drugs_finder,  # slow import (~1.3 s): build time only
+            )
         except ImportError:
             self.variants, self.meta = {}, {"source": None}
             return

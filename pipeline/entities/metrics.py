@@ -99,7 +99,7 @@ class MetricExtractor:
         self.time_units = vocab["time_units"]
         self._pct = re.compile(rf"(?<![\w.]){_RANGE}\s*%")
         self._time = re.compile(rf"(?<![\w.]){_RANGE}\s*(?P<u>{'|'.join(units)})\b", re.I)
-        self._ratio = re.compile(rf"(?<![\w.,])(?P<v1>\d?\.\d+|\d\.\d+)(?![\w%.]|\s*%)")
+        self._ratio = re.compile(r"(?<![\w.,])(?P<v1>\d?\.\d+|\d\.\d+)(?![\w%.]|\s*%)")
         self.max_gap = int(vocab.get("max_gap_chars", 160))
         excl = vocab.get("time_exclusions", {})
         self._time_before = re.compile(excl["before"], re.I) if excl.get("before") else None

@@ -22,6 +22,11 @@ from __future__ import annotations
 
 from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.merge import reconcile
-from pipeline.reconcile.model import ConflictEntry, Observation, TrialDataset, TrialRecord
+from pipeline.reconcile.model import (
+    ConflictEntry,
+    Observation,
+    TrialDataset,
+    TrialRecord,
+)
 
 __all__ = ["reconcile", "write_dataset", "TrialDataset", "TrialRecord", "ConflictEntry", "Observation"]

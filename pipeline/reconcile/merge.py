@@ -39,7 +39,12 @@ from collections import defaultdict
 
 from pipeline.entities.lexicon import compact
 from pipeline.reconcile import normalize as nz
-from pipeline.reconcile.model import ConflictEntry, Observation, TrialDataset, TrialRecord
+from pipeline.reconcile.model import (
+    ConflictEntry,
+    Observation,
+    TrialDataset,
+    TrialRecord,
+)
 from pipeline.reconcile.narrative import (
     Mention,
     attr,

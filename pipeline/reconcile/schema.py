@@ -15,7 +15,14 @@ import pandera.pandas as pa
 
 from pipeline.errors import SchemaValidationError
 from pipeline.reconcile.model import TRIAL_COLUMNS, TrialDataset, plain
-from pipeline.reconcile.normalize import BINDING_FORMATS, BINDING_ORIGINS, CELL_SOURCES, PHASES, STATUSES, REGISTRIES
+from pipeline.reconcile.normalize import (
+    BINDING_FORMATS,
+    BINDING_ORIGINS,
+    CELL_SOURCES,
+    PHASES,
+    REGISTRIES,
+    STATUSES,
+)
 
 REGISTRY_ID_PATTERN = r"^(NCT\d{8}|ChiCTR\d+|ISRCTN\d+|ACTRN\d+|jRCT\w+|CTRI/[\w/-]+|EUCTR[\w-]+|DRKS\d+)$"
 REGISTRY_NAMES = sorted({name for _, name in REGISTRIES} | {"other"})

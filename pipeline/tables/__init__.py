@@ -9,7 +9,12 @@ from pipeline.pdf_loader import LoadedDocument
 from pipeline.records import Table
 from pipeline.tables.assemble import PARTIAL, assemble_table, cell_text, group_chunks
 from pipeline.tables.grid import ChunkGrid, match_columns, parse_chunk_grid
-from pipeline.tables.locate import TableChunk, continuation_chunk, locate_chunks, ran_to_page_bottom
+from pipeline.tables.locate import (
+    TableChunk,
+    continuation_chunk,
+    locate_chunks,
+    ran_to_page_bottom,
+)
 
 __all__ = ["extract_tables", "table_records", "cell_text", "TableChunk", "PARTIAL"]
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from pipeline.geometry import group_lines, h_overlap, merge_intervals, split_line, union_bbox
+from pipeline.geometry import (
+    group_lines,
+    h_overlap,
+    merge_intervals,
+    split_line,
+    union_bbox,
+)
 from pipeline.records import BBox, Line, Word
 
 
