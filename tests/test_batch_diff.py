@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pipeline.diff import diff_extractions, write_changes
 from pipeline.versioning import latest_version, review_key, set_latest, version_id
 from tests.conftest import read_csv
-from tests.test_tables_gold import compare_table
+from tests.gold_compare import compare_rows
 
 V2A = Path(__file__).resolve().parent / "fixtures" / "v2a"
 V2A_PDF = V2A / "nasiri2024_car_t_mm_review_v2a.pdf"
@@ -43,7 +43,7 @@ def v2a_dir(tmp_path_factory) -> Path:
 def test_v2a_tables_match_gold(v2a_dir, number):
     gold = read_csv(V2A / f"table{number}.csv")
     got = read_csv(v2a_dir / "tables" / f"table{number}.csv")
-    total, equal, mismatches = compare_table(got, gold)
+    total, equal, mismatches = compare_rows(got, gold)
     assert not mismatches, f"v2a table {number}: {equal}/{total}\n" + "\n".join(mismatches[:30])
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.gold_compare import compare_rows
+
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "realworld" / "bmc_hsr_2014"
 
 
@@ -38,23 +40,6 @@ def _extracted(folder: Path, number: int) -> tuple[list[str], list[list[str]]]:
     return rows[0][3:], [r[3:] for r in rows[1:]]
 
 
-def cell_mismatches(got: list[list[str]], want: list[list[str]]) -> tuple[int, int, list[str]]:
-    total = equal = 0
-    bad = []
-    for i, want_row in enumerate(want):
-        got_row = got[i] if i < len(got) else []
-        for j, value in enumerate(want_row):
-            total += 1
-            have = got_row[j] if j < len(got_row) else None
-            if have is not None and " ".join(have.split()) == " ".join(value.split()):
-                equal += 1
-            else:
-                bad.append(f"row {i + 1} col {j + 1}: got {have!r}, want {value!r}")
-    if len(got) > len(want):
-        bad.append(f"{len(got) - len(want)} extra rows: {got[len(want):][:3]}")
-    return total, equal, bad
-
-
 @pytest.mark.parametrize("number", [1, 2])
 def test_bmc_table_cells_match_gold(bmc_dir, number):
     from pipeline.tables.vocabulary import slugify
@@ -62,7 +47,7 @@ def test_bmc_table_cells_match_gold(bmc_dir, number):
     labels, want = _gold(number)
     keys, got = _extracted(bmc_dir, number)
     assert keys == [slugify(lbl) for lbl in labels]
-    total, equal, bad = cell_mismatches(got, want)
+    total, equal, bad = compare_rows([dict(enumerate(r)) for r in got], [dict(enumerate(r)) for r in want])
     print(f"BMC table {number}: {equal}/{total} cells, rows {len(got)}/{len(want)}")
     assert not bad, f"{equal}/{total} cells\n" + "\n".join(bad[:40])
 

@@ -7,28 +7,7 @@ import json
 import pytest
 
 from tests.conftest import GOLD, read_csv
-
-
-def _norm(value: str) -> str:
-    return "\n".join(" ".join(part.split()) for part in value.strip().split("\n"))
-
-
-def compare_table(extracted: list[dict], gold: list[dict]) -> tuple[int, int, list[str]]:
-    """(cells compared, cells equal, mismatch descriptions); missing rows count as wrong cells."""
-    total = equal = 0
-    mismatches = []
-    for i, gold_row in enumerate(gold):
-        got = extracted[i] if i < len(extracted) else {}
-        for key, want in gold_row.items():
-            total += 1
-            have = got.get(key)
-            if have is not None and _norm(have) == _norm(want):
-                equal += 1
-            else:
-                mismatches.append(f"row {gold_row['row']} {key}: got {have!r}, want {want!r}")
-    if len(extracted) > len(gold):
-        mismatches.append(f"{len(extracted) - len(gold)} extra rows")
-    return total, equal, mismatches
+from tests.gold_compare import compare_rows
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])
@@ -36,7 +15,7 @@ def test_table_matches_gold(extraction_dir, number):
     gold = read_csv(GOLD / f"table{number}.csv")
     extracted = read_csv(extraction_dir / "tables" / f"table{number}.csv")
     assert list(extracted[0].keys()) == list(gold[0].keys()), "column names differ from the gold CSV"
-    total, equal, mismatches = compare_table(extracted, gold)
+    total, equal, mismatches = compare_rows(extracted, gold)
     accuracy = equal / total
     print(f"table {number}: {equal}/{total} cells = {accuracy:.2%}, rows {len(extracted)}/{len(gold)}")
     assert not mismatches, f"table {number}: cell accuracy {accuracy:.2%}\n" + "\n".join(mismatches[:50])
@@ -60,8 +39,8 @@ def test_table_metadata_matches_gold(extraction_dir):
 
 def test_compare_table_detects_a_wrong_cell():
     gold = [{"table": "1", "row": "1", "nct": "NCT01234567"}]
-    assert compare_table([{"table": "1", "row": "1", "nct": "NCT01234568"}], gold)[1] == 2
-    assert compare_table([], gold)[1] == 0
+    assert compare_rows([{"table": "1", "row": "1", "nct": "NCT01234568"}], gold)[1] == 2
+    assert compare_rows([], gold)[1] == 0
 
 
 def test_provenance_covers_every_nonempty_cell(extraction_dir):

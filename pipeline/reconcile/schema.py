@@ -112,13 +112,9 @@ assert [f.name for f in TRIAL_FIELDS] == TRIAL_COLUMNS, "TRIAL_FIELDS and TrialR
 TRIAL_FIELD_BY_NAME = {f.name: f for f in TRIAL_FIELDS}
 PUBLIC_FIELDS = tuple(f.name for f in TRIAL_FIELDS)
 
-CONFLICT_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("conflict_id", "integer", "INTEGER", "Conflict number (one per trial and field).", minimum=1, required=True),
-    FieldSpec("registry_id", "string", "VARCHAR", "Trial registry id.", pattern=REGISTRY_ID_PATTERN, required=True),
-    FieldSpec("field", "string", "VARCHAR", "Trial field the sources disagree on.", enum=PUBLIC_FIELDS, required=True),
-    FieldSpec("value", "string", "VARCHAR", "This source's value after normalisation (null: the source prints NA)."),
-    FieldSpec("raw", "string", "VARCHAR", "This source's value as printed."),
-    FieldSpec("source", "string", "VARCHAR", "table or narrative.", enum=("table", "narrative"), required=True),
+# Where one source value was printed: a table cell (table, row, column, page, box) or a
+# sentence (page, block, sentence). Shared by conflicts and evidence.
+SOURCE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("table", "integer", "INTEGER", "Table number (table sources).", minimum=1),
     FieldSpec("row", "integer", "INTEGER", "Row number within the table, 1-based (table sources).", minimum=1),
     FieldSpec("column", "string", "VARCHAR", "Table column key (table sources)."),
@@ -130,6 +126,16 @@ CONFLICT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("block", "string", "VARCHAR", "Text block id (narrative sources)."),
     FieldSpec("sentence", "string", "VARCHAR", "Sentence stating the value (narrative sources)."),
     FieldSpec("pooled", "boolean", "BOOLEAN", "Narrative statement about several trials at once.", required=True),
+)
+
+CONFLICT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("conflict_id", "integer", "INTEGER", "Conflict number (one per trial and field).", minimum=1, required=True),
+    FieldSpec("registry_id", "string", "VARCHAR", "Trial registry id.", pattern=REGISTRY_ID_PATTERN, required=True),
+    FieldSpec("field", "string", "VARCHAR", "Trial field the sources disagree on.", enum=PUBLIC_FIELDS, required=True),
+    FieldSpec("value", "string", "VARCHAR", "This source's value after normalisation (null: the source prints NA)."),
+    FieldSpec("raw", "string", "VARCHAR", "This source's value as printed."),
+    FieldSpec("source", "string", "VARCHAR", "table or narrative.", enum=("table", "narrative"), required=True),
+    *SOURCE_FIELDS,
     FieldSpec("chosen", "boolean", "BOOLEAN", "This source's value is the one kept in the trial record.", required=True),
     FieldSpec("resolved", "boolean", "BOOLEAN", "A rule resolved the conflict.", required=True),
     FieldSpec("rule", "string", "VARCHAR", "Resolution rule applied (see pipeline/reconcile/merge.py).", enum=RULES, required=True),
@@ -144,17 +150,7 @@ EVIDENCE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("source", "string", "VARCHAR", "table or narrative.", enum=("table", "narrative"), required=True),
     FieldSpec("extractor", "string", "VARCHAR", "table cell, sentence rule (phase/study/cell source/targets/country) or fact (entity helper).",
               enum=("table", "sentence", "fact"), required=True),
-    FieldSpec("table", "integer", "INTEGER", "Table number.", minimum=1),
-    FieldSpec("row", "integer", "INTEGER", "Table row, 1-based.", minimum=1),
-    FieldSpec("column", "string", "VARCHAR", "Table column key."),
-    FieldSpec("page", "integer", "INTEGER", "PDF page, 1-based.", minimum=1),
-    FieldSpec("x0", "number", "DOUBLE", "Cell box left.", unit="PDF points"),
-    FieldSpec("top", "number", "DOUBLE", "Cell box top.", unit="PDF points"),
-    FieldSpec("x1", "number", "DOUBLE", "Cell box right.", unit="PDF points"),
-    FieldSpec("bottom", "number", "DOUBLE", "Cell box bottom.", unit="PDF points"),
-    FieldSpec("block", "string", "VARCHAR", "Text block id."),
-    FieldSpec("sentence", "string", "VARCHAR", "Sentence."),
-    FieldSpec("pooled", "boolean", "BOOLEAN", "Narrative statement about several trials at once.", required=True),
+    *SOURCE_FIELDS,
     FieldSpec("chosen", "boolean", "BOOLEAN", "The trial record kept this value.", required=True),
 )
 
