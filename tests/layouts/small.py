@@ -54,36 +54,27 @@ def image_only_pdf(path: Path, pages: int = 2) -> Path:
     return path
 
 
-def broken_row_pdf(path: Path) -> Path:
-    """A ruled table with one body row printed across all its columns (cannot be split)."""
-    regular, bold = font_names("sans")
-    c = rl_canvas.Canvas(str(path), pagesize=A4)
-    w, h = A4
-    c.setFont(regular, 10)
-    for k, line in enumerate(wrap(PARAGRAPHS[0], regular, 10, w - 100)):
-        c.drawString(50, h - 80 - 12.5 * k, line)
-    y = h - 180
+def _ruled_table(c, fonts: tuple[str, str], y: float, caption: str, xs: list[float],
+                 labels: list[str] | None, rows: list[list[str] | None]) -> float:
+    """Draw "Table 1 <caption>" and a three-rule table at *y*; a None row spans all columns.
+
+    Returns the y of the bottom rule.
+    """
+    regular, bold = fonts
+    w = A4[0]
     c.setFont(bold, 8.5)
     c.drawString(50, y, "Table 1")
     c.setFont(regular, 8.5)
-    c.drawString(50 + 30, y, " Enrolment by site")
-    xs = [50, 140, 230, 320, 410]
-    labels = ["Site", "Country", "Patients", "ORR %", "Trial"]
-    rows = [["Alpha Clinic", "France", "24", "61", "NCT01000001"],
-            ["Beta Hospital", "Spain", "31", "58", "NCT01000002"],
-            ["Gamma Centre", "Italy", "18", "72", "NCT01000003"],
-            ["Delta Institute", "Greece", "40", "49", "NCT01000004"],
-            None,  # the broken row
-            ["Epsilon Clinic", "Norway", "12", "66", "NCT01000005"],
-            ["Zeta Hospital", "Poland", "27", "55", "NCT01000006"]]
+    c.drawString(81, y, caption)
     y -= 8
     c.setLineWidth(0.8)
     c.line(50, y, w - 50, y)
     c.setFont(regular, 7)
-    for x, lbl in zip(xs, labels):
-        c.drawString(x, y - 10, lbl)
-    y -= 15
-    c.line(50, y, w - 50, y)
+    if labels:
+        for x, lbl in zip(xs, labels):
+            c.drawString(x, y - 10, lbl)
+        y -= 15
+        c.line(50, y, w - 50, y)
     for row in rows:
         y -= 12
         if row is None:
@@ -93,9 +84,31 @@ def broken_row_pdf(path: Path) -> Path:
                 c.drawString(x, y, val)
     y -= 6
     c.line(50, y, w - 50, y)
-    c.setFont(regular, 10)
-    for k, line in enumerate(wrap(PARAGRAPHS[1], regular, 10, w - 100)):
-        c.drawString(50, y - 40 - 12.5 * k, line)
+    return y
+
+
+def _paragraph(c, font: str, text: str, top: float) -> None:
+    for k, line in enumerate(wrap(text, font, 10, A4[0] - 100)):
+        c.setFont(font, 10)
+        c.drawString(50, top - 12.5 * k, line)
+
+
+def broken_row_pdf(path: Path) -> Path:
+    """A ruled table with one body row printed across all its columns (cannot be split)."""
+    fonts = font_names("sans")
+    c = rl_canvas.Canvas(str(path), pagesize=A4)
+    h = A4[1]
+    _paragraph(c, fonts[0], PARAGRAPHS[0], h - 80)
+    rows = [["Alpha Clinic", "France", "24", "61", "NCT01000001"],
+            ["Beta Hospital", "Spain", "31", "58", "NCT01000002"],
+            ["Gamma Centre", "Italy", "18", "72", "NCT01000003"],
+            ["Delta Institute", "Greece", "40", "49", "NCT01000004"],
+            None,  # the broken row
+            ["Epsilon Clinic", "Norway", "12", "66", "NCT01000005"],
+            ["Zeta Hospital", "Poland", "27", "55", "NCT01000006"]]
+    y = _ruled_table(c, fonts, h - 180, "Enrolment by site", [50, 140, 230, 320, 410],
+                     ["Site", "Country", "Patients", "ORR %", "Trial"], rows)
+    _paragraph(c, fonts[0], PARAGRAPHS[1], y - 40)
     c.showPage()
     c.save()
     return path
@@ -117,52 +130,26 @@ def suspicious_table_pdf(path: Path) -> Path:
     Page 1: a malformed registry id, text in a numeric column, a percentage over 100 and a
     duplicated row. Page 2 ("Table 1 (continued)"): its columns do not line up with page 1's.
     """
-    regular, bold = font_names("sans")
+    fonts = font_names("sans")
     c = rl_canvas.Canvas(str(path), pagesize=A4)
-    w, h = A4
-
-    def table(y: float, caption: str, xs: list[float], labels: list[str] | None, rows: list[list[str]]) -> None:
-        c.setFont(bold, 8.5)
-        c.drawString(50, y, "Table 1")
-        c.setFont(regular, 8.5)
-        c.drawString(81, y, caption)
-        y -= 8
-        c.setLineWidth(0.8)
-        c.line(50, y, w - 50, y)
-        c.setFont(regular, 7)
-        if labels:
-            for x, lbl in zip(xs, labels):
-                c.drawString(x, y - 10, lbl)
-            y -= 15
-            c.line(50, y, w - 50, y)
-        for row in rows:
-            y -= 12
-            for x, val in zip(xs, row):
-                c.drawString(x, y, val)
-        y -= 6
-        c.line(50, y, w - 50, y)
-
-    c.setFont(regular, 10)
-    for k, line in enumerate(wrap(PARAGRAPHS[0], regular, 10, w - 100)):
-        c.drawString(50, h - 80 - 12.5 * k, line)
-    xs = [50, 160, 250, 340, 430]
-    table(h - 180, "Trial sites", xs, ["Site", "Patients", "ORR %", "Status", "Trial"], [
-        ["Alpha Clinic", "24", "61", "Recruiting", "NCT01000001"],
-        ["Beta Hospital", "31", "58", "Completed", "NCT0100002"],
-        ["Gamma Centre", "eighteen", "72", "Completed", "NCT01000003"],
-        ["Delta Institute", "40", "112", "Recruiting", "NCT01000004"],
-        ["Epsilon Clinic", "12", "66", "Unknown", "NCT01000005"],
-        ["Epsilon Clinic", "12", "66", "Unknown", "NCT01000005"],
-        ["Zeta Hospital", "27", "55", "Completed", "NCT01000006"],
-    ])
+    h = A4[1]
+    _paragraph(c, fonts[0], PARAGRAPHS[0], h - 80)
+    _ruled_table(c, fonts, h - 180, "Trial sites", [50, 160, 250, 340, 430],
+                 ["Site", "Patients", "ORR %", "Status", "Trial"], [
+                     ["Alpha Clinic", "24", "61", "Recruiting", "NCT01000001"],
+                     ["Beta Hospital", "31", "58", "Completed", "NCT0100002"],
+                     ["Gamma Centre", "eighteen", "72", "Completed", "NCT01000003"],
+                     ["Delta Institute", "40", "112", "Recruiting", "NCT01000004"],
+                     ["Epsilon Clinic", "12", "66", "Unknown", "NCT01000005"],
+                     ["Epsilon Clinic", "12", "66", "Unknown", "NCT01000005"],
+                     ["Zeta Hospital", "27", "55", "Completed", "NCT01000006"],
+                 ])
     c.showPage()
-    table(h - 60, "(continued)", [50, 205, 300], None, [
+    _ruled_table(c, fonts, h - 60, "(continued)", [50, 205, 300], None, [
         ["Eta Hospital 21", "Completed NCT01000007", "59"],
         ["Theta Clinic 33", "Recruiting NCT01000008", "62"],
     ])
-    c.setFont(regular, 10)
-    for k, line in enumerate(wrap(PARAGRAPHS[1], regular, 10, w - 100)):
-        c.drawString(50, h - 200 - 12.5 * k, line)
+    _paragraph(c, fonts[0], PARAGRAPHS[1], h - 200)
     c.showPage()
     c.save()
     return path
