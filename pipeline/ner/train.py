@@ -8,7 +8,10 @@ Steps (all offline, CPU only):
    BC5CDR is built from the PubTator raw text tokenised by the shipped tokenizer
    (:mod:`pipeline.ner.tokenization`); BC2GM from its IOB tokens (same tokenisation).
 2. chemdis  -- component ``ner`` (CHEMICAL, DISEASE) on BC5CDR, config
-   ``pipeline/ner/configs/chemdis.cfg``.
+   ``pipeline/ner/configs/chemdis.cfg``. Optional (``--pretrain``, an experiment that was
+   not shipped, see models/ner_bio/README.md "Experiments"): its tok2vec is first
+   pretrained with a character cloze objective on the raw BC5CDR train + devel abstracts
+   (:mod:`pipeline.ner.pretrain`, about 5.5 min single-threaded).
 3. gene     -- component ``ner_gene`` (GENE_OR_PROTEIN) on BC2GM, config
    ``pipeline/ner/configs/gene.cfg``.
 4. assemble -- both components sourced into one pipeline (each has its own tok2vec, so no
@@ -54,6 +57,7 @@ from thinc.api import fix_random_seed
 
 from . import tokenization  # noqa: F401  (registers the tokenizer callback)
 from .corpora import CORPORA_DIR, PUBTATOR_FILES, iob_docs, iob_path, pubtator_docs
+from .pretrain import load_pretrained_tok2vec, pretrain_tok2vec
 from .tokenization import make_bio_tokenizer
 
 PKG_DIR = Path(__file__).resolve().parent
@@ -72,6 +76,11 @@ RECIPE = {
         "dev": "bc5cdr_devel",
         "keep": "last",
         "time_share": 0.45,
+        # None = random tok2vec initialisation (shipped). A dict (overrides of
+        # pipeline.ner.pretrain.PRETRAIN; --pretrain sets {}) = tok2vec initialised by
+        # character-cloze pretraining on the raw BC5CDR train + devel abstracts. Tried and
+        # not shipped: see models/ner_bio/README.md, "Experiments".
+        "pretrain": None,
     },
     "gene": {
         "config": "gene.cfg",
@@ -80,6 +89,7 @@ RECIPE = {
         "dev": "bc2gm_devel",
         "keep": "last",
         "time_share": 0.55,
+        "pretrain": None,
     },
 }
 # Order of the components in the assembled pipeline. A later NER component keeps the
@@ -131,6 +141,18 @@ def _corpus_dir(work_dir: Path, names: list[str]) -> Path:
     return d
 
 
+# -------------------------------------------------------------------------- pretrain
+def pretrained_path(work_dir: Path, key: str) -> Path:
+    return work_dir / "pretrain" / f"{key}_tok2vec.bin"
+
+
+def pretrain_component(key: str, work_dir: Path, max_seconds: float | None = None) -> dict:
+    spec = RECIPE[key]
+    log(f"[{key}] pretraining tok2vec ({spec['config']})")
+    return pretrain_tok2vec(CONFIG_DIR / spec["config"], work_dir, pretrained_path(work_dir, key),
+                            spec["pretrain"], max_seconds=max_seconds, log=log)
+
+
 # ----------------------------------------------------------------------------- train
 def train_component(
     key: str,
@@ -163,6 +185,10 @@ def train_component(
     config = util.load_config(CONFIG_DIR / spec["config"], overrides=ov, interpolate=False)
     log(f"[{key}] initialising from {spec['config']} train={spec['train']} dev={spec['dev']}")
     nlp = init_nlp(config, use_gpu=-1)
+    if spec.get("pretrain") is not None and previous is None:
+        t2v = pretrained_path(work_dir, key)
+        load_pretrained_tok2vec(nlp, t2v)
+        log(f"[{key}] tok2vec initialised from {t2v}")
     if previous is not None:
         nlp.get_pipe("ner").from_disk(prev_dir / "model-last" / "ner")
         log(f"[{key}] resumed weights from {prev_dir / 'model-last'} (step {previous['steps']})")
@@ -318,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                     help="config override for the trained components, e.g. training.max_steps 2000")
+    ap.add_argument("--pretrain", action="store_true",
+                    help="experiment: pretrain the tok2vec of the trained components on the raw "
+                         "BC5CDR train + devel abstracts first (tried for chemdis only)")
+    ap.add_argument("--skip-pretrain", action="store_true",
+                    help="reuse the pretrained tok2vec weights already in --work-dir")
+    ap.add_argument("--pretrain-only", action="store_true", help="only run the --pretrain step")
     ap.add_argument("--resume", action="store_true",
                     help="continue from the weights of the last run in --work-dir")
     ap.add_argument("--select", action="store_true",
@@ -338,6 +370,18 @@ def main(argv: list[str] | None = None) -> int:
             overrides[k] = v
     summaries = {}
     t_all = time.time()
+    if args.pretrain or args.pretrain_only:
+        for key in args.components:
+            if RECIPE[key].get("pretrain") is None:
+                RECIPE[key]["pretrain"] = {}
+    for key in ([] if args.assemble_only else args.components):
+        if RECIPE[key].get("pretrain") is None:
+            continue
+        if args.skip_pretrain and pretrained_path(work, key).exists():
+            continue
+        pretrain_component(key, work)
+    if args.pretrain_only:
+        return 0
     for key in ([] if args.assemble_only else args.components):
         budget = None
         if args.max_minutes is not None:
