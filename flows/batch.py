@@ -104,6 +104,19 @@ def publish(result: DocumentResult) -> None:
     set_latest(review_dir, version_dir.name)
 
 
+def _ensure_report(result: DocumentResult) -> None:
+    """Build the version's report unless it has one; a failed report is noted, not fatal."""
+    from pipeline.report import build_report
+
+    version_dir = Path(result.out)
+    if (version_dir / "report" / "index.html").exists():
+        return
+    try:
+        build_report(version_dir)
+    except Exception as exc:  # the extraction itself is complete and published
+        result.message = f"report not built ({type(exc).__name__}: {exc})"
+
+
 def find_pdfs(folder: Path) -> list[Path]:
     """PDFs of a folder (or one PDF), oldest first so revisions publish in order."""
     if folder.is_file():
@@ -113,8 +126,11 @@ def find_pdfs(folder: Path) -> list[Path]:
 
 
 @flow(name="batch_extract", task_runner=ThreadPoolTaskRunner(max_workers=2))
-def batch_extract(folder: str, out: str, password: str | None = None) -> list[DocumentResult]:
-    """Extract every PDF in *folder*; one bad PDF never stops the batch."""
+def batch_extract(folder: str, out: str, password: str | None = None, report: bool = False) -> list[DocumentResult]:
+    """Extract every PDF in *folder*; one bad PDF never stops the batch.
+
+    *report*: also build each version's curator's report (once; kept across cached runs).
+    """
     started = time.perf_counter()
     pdfs = find_pdfs(Path(folder))
     Path(out).mkdir(parents=True, exist_ok=True)
@@ -155,6 +171,8 @@ def batch_extract(folder: str, out: str, password: str | None = None) -> list[Do
     for res in ordered:
         if res.status in ("extracted", "cached"):
             publish(res)
+            if report:
+                _ensure_report(res)
     shutil.rmtree(Path(out) / ".staging", ignore_errors=True)
     print(f"batch: pipeline work {time.perf_counter() - started:.2f} s for {len(pdfs)} PDF(s) "
           f"({sum(r.status == 'cached' for r in ordered)} cached)", file=sys.stderr, flush=True)

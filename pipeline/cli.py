@@ -121,6 +121,7 @@ def batch(
     dask: bool = typer.Option(False, "--dask", help="Run documents on a local Dask cluster (prefect-dask)."),
     dask_address: str = typer.Option(None, "--dask-address", help="Address of an existing Dask scheduler."),
     password: str = typer.Option(None, "--password", help="Password for encrypted PDFs."),
+    report: bool = typer.Option(False, "--report", help="Also build each version's curator's report."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
 ) -> None:
     """Extract every PDF of FOLDER into OUT/<review-key>/<version-id>/, diffing new revisions."""
@@ -135,7 +136,7 @@ def batch(
         raise typer.Exit(2)
     start = time.perf_counter()
     runner = batch_runner(workers, dask, dask_address)
-    results = batch_extract.with_options(task_runner=runner)(str(folder), str(out), password)
+    results = batch_extract.with_options(task_runner=runner)(str(folder), str(out), password, report)
     grid = RichTable(title=f"review-extract batch: {len(results)} document(s)")
     for column in ("PDF", "status", "review / version", "rows", "seconds", "changes / message"):
         grid.add_column(column)

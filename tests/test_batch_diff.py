@@ -108,8 +108,11 @@ def test_batch_flow_versions_caches_and_diffs(tmp_path, review_pdf):
     folder = _batch_folder(tmp_path, [(review_pdf, "a_original.pdf"), (V2A_PDF, "b_revision.pdf")])
     (folder / "c_broken.pdf").write_bytes(b"%PDF-1.7\n garbage")
     out = tmp_path / "out"
-    first = batch_extract(str(folder), str(out))
+    first = batch_extract(str(folder), str(out), report=True)
     status = {Path(r.pdf).name: r.status for r in first}
+    for r in first:
+        if r.status == "extracted":
+            assert (Path(r.out) / "report" / "index.html").exists()
     assert status == {"a_original.pdf": "extracted", "b_revision.pdf": "extracted", "c_broken.pdf": "failed"}
     review_dir = out / "doi-10.1186_s40364-024-00634-5"
     revision = next(r for r in first if r.pdf.endswith("b_revision.pdf"))
