@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import logging
 import multiprocessing
-import os
 import re
 import statistics
 import unicodedata
@@ -30,6 +29,7 @@ from pipeline.errors import (
     NoTextLayerError,
     ReviewExtractError,
 )
+from pipeline.parallel import worker_processes
 from pipeline.records import BBox, Fill, PageLayout, Rule, Word
 
 # pdfminer logs every oddity of a damaged file (bad colours, font boxes) as a warning on
@@ -422,14 +422,6 @@ def _short(exc: BaseException, limit: int = 120) -> str:
 PARALLEL_MIN_PAGES = 8  # below this, starting a second process costs more than it saves
 
 
-def _load_workers() -> int:
-    """Processes that read pages: both cores by default (REVIEW_EXTRACT_LOAD_WORKERS overrides)."""
-    configured = os.environ.get("REVIEW_EXTRACT_LOAD_WORKERS", "")
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return min(2, os.cpu_count() or 1)
-
-
 def _page_ranges(total: int, workers: int) -> list[tuple[int, int]]:
     """Contiguous page ranges, one per process (one range for short documents)."""
     if workers < 2 or total < PARALLEL_MIN_PAGES:
@@ -447,7 +439,7 @@ def _worker_pool(processes: int):
     any exit, so a time limit also stops pages being read elsewhere.
     """
     pool = None
-    if processes > 0 and "fork" in multiprocessing.get_all_start_methods():
+    if processes > 0:
         try:
             pool = multiprocessing.get_context("fork").Pool(processes)
         except (AssertionError, OSError):  # daemonic parent, or no processes left
@@ -527,7 +519,7 @@ def load_pdf(path: str | Path, password: str | None = None,
             except Exception as exc:
                 raise _input_error(path, exc, "its page tree cannot be read") from None
             total = len(page_list)
-            ranges = _page_ranges(total, _load_workers())
+            ranges = _page_ranges(total, worker_processes())
             with _worker_pool(len(ranges) - 1) as pool:
                 # Other processes read the later page ranges while this one reads the first.
                 pending = [pool.apply_async(_read_page_range, (path, password, a, b, total, deadline))

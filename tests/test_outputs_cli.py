@@ -67,9 +67,9 @@ def test_cli_reports_bad_input_without_traceback(tmp_path):
 def test_parallel_page_reading_equals_sequential(review_pdf, monkeypatch):
     from pipeline.pdf_loader import load_pdf
 
-    monkeypatch.setenv("REVIEW_EXTRACT_LOAD_WORKERS", "1")
+    monkeypatch.setenv("REVIEW_EXTRACT_PROCESSES", "1")
     sequential = load_pdf(review_pdf)
-    monkeypatch.setenv("REVIEW_EXTRACT_LOAD_WORKERS", "2")
+    monkeypatch.setenv("REVIEW_EXTRACT_PROCESSES", "2")
     seen = []
     parallel = load_pdf(review_pdf, progress=lambda done, total: seen.append((done, total)))
     assert [p.number for p in parallel.pages] == list(range(1, 23))

@@ -31,6 +31,7 @@ from pipeline.entities.abbreviations import (
 )
 from pipeline.entities.passages import FACT_TYPES, Passage, build_passages
 from pipeline.entities.table_links import ID_COLUMNS, TAG_COLUMNS, TableLinks
+from pipeline.parallel import worker_processes
 from pipeline.records import Table, TextBlock
 
 ENTITY_TYPES = ("REGISTRY_ID", "TARGET", "PRODUCT", "DRUG", "DRUG_CLASS", "CHEMICAL", "DISEASE",
@@ -265,7 +266,13 @@ def _load_ner(required: bool, warn: list[str]):
 
 
 def _add_model_entities(ner, passages: list[Passage], docs, Hit) -> None:
-    for passage, doc, ner_doc in zip(passages, docs, ner.pipe([p.text for p in passages])):
+    # The CNN is the stage's main cost: spread it over the machine's cores (forked workers).
+    # Only from the main thread: spaCy's pipe workers forked from a worker thread (a batch
+    # running documents side by side) end uncleanly (W127), and the batch is parallel anyway.
+    in_main = threading.current_thread() is threading.main_thread()
+    ner_docs = ner.pipe([p.text for p in passages], n_process=worker_processes() if in_main else 1,
+                        batch_size=64)
+    for passage, doc, ner_doc in zip(passages, docs, ner_docs):
         hits = doc._.entity_hits
         for ent in ner_doc.ents:
             if ent.label_ not in NER_LABELS:
