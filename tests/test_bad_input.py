@@ -25,8 +25,8 @@ from pipeline.errors import (
     NoTextLayerError,
 )
 from tests.conftest import REVIEW_PDF
+from tests.layouts import small
 
-small = pytest.importorskip("tests.layouts.small", reason="reportlab is needed to make the test PDFs")
 runner = CliRunner()
 
 

@@ -69,8 +69,8 @@ def test_continuation_chunks_that_disagree_are_flagged():
 
 
 def test_flags_reach_warnings_json_and_the_cli_summary(tmp_path):
-    small = pytest.importorskip("tests.layouts.small")
     from pipeline.cli import app
+    from tests.layouts import small
 
     pdf = small.suspicious_table_pdf(tmp_path / "suspicious.pdf")
     result = CliRunner().invoke(app, ["extract", str(pdf), "--out", str(tmp_path / "out"), "--no-flow",

@@ -14,12 +14,10 @@ import re
 import time
 from pathlib import Path
 
-import pytest
+import pypdf
 
 from pipeline.errors import ReviewExtractError
 from tests.conftest import REVIEW_PDF
-
-pypdf = pytest.importorskip("pypdf")
 
 SEED = 20240612
 MUTANTS = 40

@@ -560,10 +560,8 @@ def test_datapackage_describes_every_field(written):
 # --- integration with the entity helper --------------------------------------------------------
 
 def test_with_real_entities(inputs, tmp_path):
-    entities_mod = pytest.importorskip("pipeline.entities")
-    extract = getattr(entities_mod, "extract_entities", None)
-    if extract is None:
-        pytest.skip("pipeline.entities.extract_entities not available yet")
+    from pipeline.entities import extract_entities as extract
+
     tables, blocks = inputs
     result = extract(blocks, tables)
     ds = reconcile(tables, entities=result, blocks=blocks)  # an EntityResult: entities and facts

@@ -89,11 +89,6 @@ def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
     return 0.5 * size
 
 
-def column_intervals(body_words: list[Word]) -> list[tuple[float, float]]:
-    """x-ranges of the body's columns: phrases (words a space apart) projected and merged."""
-    return _columns_and_strays(body_words)[0]
-
-
 def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float]], list[Line]]:
     """Column x-ranges, and the phrases that would bridge two columns each well supported.
 
