@@ -136,6 +136,7 @@ def batch_extract(folder: str, out: str, password: str | None = None, report: bo
     Path(out).mkdir(parents=True, exist_ok=True)
     print(f"batch: {len(pdfs)} PDF(s) from {folder} -> {out}", file=sys.stderr, flush=True)
     first_of: dict[str, Path] = {}  # sha256 -> first PDF with that content
+    twin_of: dict[Path, Path] = {}  # a duplicate PDF -> the PDF extracted in its place
     results: dict[Path, DocumentResult] = {}
     for pdf in pdfs:
         try:
@@ -144,6 +145,7 @@ def batch_extract(folder: str, out: str, password: str | None = None, report: bo
             results[pdf] = DocumentResult(pdf=str(pdf), status="failed", message=f"{pdf}: cannot be read ({exc})")
             continue
         if sha in first_of:  # the same content twice in one batch is extracted once
+            twin_of[pdf] = first_of[sha]
             results[pdf] = DocumentResult(pdf=str(pdf), status="duplicate",
                                           message=f"same content as {first_of[sha].name}")
         else:
@@ -164,10 +166,9 @@ def batch_extract(folder: str, out: str, password: str | None = None, report: bo
         results[pdf] = res
         print(f"  [{done}/{len(pdfs)}] {res.status:<9} {pdf.name} {res.message}", file=sys.stderr, flush=True)
     ordered = [results[p] for p in pdfs]
-    for pdf, res in results.items():
-        if res.status == "duplicate":
-            twin = results[first_of[file_sha256(pdf)]]
-            res.review_key, res.version, res.out, res.rows = twin.review_key, twin.version, twin.out, twin.rows
+    for pdf, first in twin_of.items():
+        res, twin = results[pdf], results[first]
+        res.review_key, res.version, res.out, res.rows = twin.review_key, twin.version, twin.out, twin.rows
     for res in ordered:
         if res.status in ("extracted", "cached"):
             publish(res)
