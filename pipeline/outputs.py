@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.records import Table, TextBlock
 from pipeline.tables import table_records
+from pipeline.tables.vocabulary import column_mapping
 
 
 @contextlib.contextmanager
@@ -85,6 +86,7 @@ def write_tables(folder: Path, tables: list[Table]) -> None:
                 "caption": table.caption,
                 "columns": table.labels,
                 "column_keys": table.columns,
+                "column_mapping": column_mapping(table.labels, table.columns),
                 "multi_item_columns": table.multi_item_columns,
                 "footnote": table.footnote,
                 "pages": table.pages,

@@ -4,9 +4,11 @@
 chunks they were read from). It never changes a value; each :class:`Flag` names the table,
 row and column it concerns and says why it looks suspicious:
 
-- ``registry_id``: a cell of a registry column (``nct``) that is not an NCT/ChiCTR/... id;
+- ``registry_id``: a cell of a registry column (the vocabulary's registry-id role, or a column whose
+  cells mostly start like registry ids) that is not a valid id (models/lexicons/registry_ids.json);
 - ``numeric_text``: text in a column whose other cells are numbers (``n_patients``, ``orr``);
-- ``percent_range``: a percentage above 100 (a ``%`` column, or a value printed with ``%``);
+- ``percent_range``: a percentage above 100 (a ``%`` column, a column whose parser reads
+  percentages, or a value printed with ``%``);
 - ``duplicate_row``: a row whose every cell repeats an earlier row of the same table;
 - ``chunk_columns``: a continuation chunk whose columns disagree with the first chunk's.
 """
@@ -18,14 +20,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from pipeline.records import Table
+from pipeline.registry_ids import registries
+from pipeline.tables.vocabulary import load_vocabulary
 
-REGISTRY_ID_RE = re.compile(
-    r"^(NCT\d{8}|ChiCTR-?[A-Z]*-?\d{6,}|ChiCTR\d{6,}|ISRCTN\d{8}|EUCTR\d{4}-\d{6}-\d{2}(-[A-Z]{2})?|"
-    r"ACTRN\d{14}|CTRI/\d{4}/\d{2,3}/\d{6}|JPRN-[A-Za-z]+\d+|DRKS\d{8}|KCT\d{7}|IRCT\d+N\d+|"
-    r"\d{4}-\d{6}-\d{2})$"
-)
-REGISTRY_KEYS = {"nct", "registry", "trial_id", "identifier"}
-REGISTRY_PREFIX_RE = re.compile(r"^(NCT|ChiCTR|ISRCTN|EUCTR|ACTRN|CTRI|JPRN|DRKS|KCT|IRCT)\S*$")
 # A numeric cell: a number, a ratio or list of numbers ("2/4", "6.5/1.6", "1, 2"), a range, or NA-like.
 _NUM = r"[<>≤≥~]?\s*\d+(?:[.,]\d+)?\s*%?"
 NUMBER_RE = re.compile(rf"^{_NUM}(?:\s*(?:/|-|–|,|to)\s*(?:{_NUM}|NA|NR|N/A))*$|^(?:NA|NR)(?:\s*/\s*{_NUM})+$",
@@ -67,18 +64,20 @@ def _label(table: Table, key: str) -> str:
 
 
 def _is_registry_column(table: Table, key: str) -> bool:
-    """A registry column by its key, or by its cells (most of them start like registry ids)."""
-    if key in REGISTRY_KEYS:
+    """A registry column by its role, or by its cells (most of them start like registry ids)."""
+    spec = load_vocabulary().by_key(key)
+    if spec is not None and spec.parser == "registry_id":
         return True
     values = [_cell(table, row, key) for row in table.rows]
     values = [v for v in values if v]
-    hits = sum(1 for v in values if REGISTRY_PREFIX_RE.match(v))
+    hits = sum(1 for v in values if registries().looks_like_id(v))
     return len(values) >= 3 and hits >= 0.6 * len(values)
 
 
 def _percent_column(table: Table, key: str) -> bool:
     label = _label(table, key).lower()
-    return "%" in label or "percent" in label or key in ("orr",)
+    spec = load_vocabulary().by_key(key)
+    return "%" in label or "percent" in label or (spec is not None and spec.unit == "%" and spec.parser == "percent")
 
 
 def check_tables(tables: Iterable[Table], chunks: Iterable | None = None) -> list[Flag]:
@@ -92,7 +91,7 @@ def check_tables(tables: Iterable[Table], chunks: Iterable | None = None) -> lis
         for key in registry_keys:
             for row in table.rows:
                 value = _cell(table, row, key)
-                if value and not REGISTRY_ID_RE.match(value):
+                if value and not registries().normalize(value)[1]:
                     flags.append(Flag("registry_id", table.number, row.row, key, value,
                                       f"{where} row {row.row} {key}: {value!r} is not a trial registry id"))
         # Text in a numeric column; percentages over 100.

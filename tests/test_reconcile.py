@@ -14,7 +14,7 @@ import pytest
 from pipeline.errors import SchemaValidationError
 from pipeline.reconcile import normalize as nz
 from pipeline.reconcile import reconcile, write_dataset
-from pipeline.reconcile.schema import TRIAL_FIELDS, TRIALS_SCHEMA, validate
+from pipeline.reconcile.schema import TRIAL_FIELDS, TRIALS_SCHEMA, dataset_frames, validate
 
 GOLD = Path(__file__).resolve().parent / "gold"
 GC012F_IDS = ["NCT04236011", "NCT04182581", "NCT04617704", "NCT04935580", "NCT05850234", "ChiCTR2100047061"]
@@ -199,7 +199,7 @@ def test_combination_pairs_by_line_and_keeps_unpaired_items(dataset):
 
 def test_narrative_only_records_say_what_the_text_says(dataset):
     chictr = dataset.trial("ChiCTR2100047061")
-    assert chictr.registry == "ChiCTR" and not chictr.in_tables
+    assert chictr.registry == "Chinese Clinical Trial Registry" and not chictr.in_tables
     assert chictr.products == ["GC012F"] and chictr.targets == ["BCMA", "CD19"]
     assert chictr.phase == "Phase 1" and chictr.country == "China"
     nxc = dataset.trial("NCT04720313")
@@ -423,7 +423,7 @@ def test_tables_only(inputs):
 # --- schema validation -----------------------------------------------------------------------
 
 def test_schema_accepts_the_dataset(dataset_with_facts):
-    frames = dataset_with_facts.frames()
+    frames = dataset_frames(dataset_with_facts)
     validate("trials", frames["trials"], TRIALS_SCHEMA)
 
 
@@ -432,7 +432,7 @@ def test_schema_accepts_the_dataset(dataset_with_facts):
     ("country_code", "USA"), ("enrollment", -3),
 ])
 def test_schema_rejects_corrupted_frame(dataset, column, value):
-    df = dataset.frames()["trials"].copy()
+    df = dataset_frames(dataset)["trials"].copy()
     df.loc[0, column] = value
     with pytest.raises(SchemaValidationError) as exc:
         validate("trials", df, TRIALS_SCHEMA)
@@ -440,7 +440,7 @@ def test_schema_rejects_corrupted_frame(dataset, column, value):
 
 
 def test_schema_rejects_duplicate_ids_and_bad_lists(dataset):
-    df = dataset.frames()["trials"]
+    df = dataset_frames(dataset)["trials"]
     with pytest.raises(SchemaValidationError):
         validate("trials", pd.concat([df, df.iloc[[0]]], ignore_index=True), TRIALS_SCHEMA)
     bad = df.copy()

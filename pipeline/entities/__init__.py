@@ -30,7 +30,7 @@ from pipeline.entities.abbreviations import (
     from_table_footnotes,
 )
 from pipeline.entities.passages import FACT_TYPES, Passage, build_passages
-from pipeline.entities.table_links import ID_COLUMNS, TAG_COLUMNS, TableLinks
+from pipeline.entities.table_links import TableLinks, names_products, study_names_of_cell, tagged_column
 from pipeline.parallel import worker_processes
 from pipeline.records import Table, TextBlock
 
@@ -121,7 +121,7 @@ def _extract_entities_unlocked(blocks: list[TextBlock], tables: list[Table], *, 
     warn: list[str] = []
     passages = build_passages(blocks)
     cells = [(t, r, key, cell) for t in tables for r in t.rows for key, cell in r.cells.items()
-             if key in TAG_COLUMNS + ID_COLUMNS and cell.text.strip()]
+             if tagged_column(key) and cell.text.strip()]
     unique_cells = sorted({c[3].text for c in cells})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # scispaCy's empty global matcher (W036)
@@ -171,11 +171,13 @@ def _extract_entities_unlocked(blocks: list[TextBlock], tables: list[Table], *, 
     for table in tables:
         for row in table.rows:
             hits = row_hits.get((table.number, row.row), {})
-            ids = [h.norm for h in hits.get("nct", []) if h.label == "REGISTRY_ID"]
-            products = [h.norm for h in hits.get("target_car_t", []) if h.label == "PRODUCT"]
-            phase = row.cells["phase_study"].text if "phase_study" in row.cells else ""
+            ids = list(dict.fromkeys(h.norm for key_hits in hits.values() for h in key_hits
+                                     if h.label == "REGISTRY_ID"))
+            products = list(dict.fromkeys(h.norm for key, key_hits in hits.items() if names_products(key)
+                                          for h in key_hits if h.label == "PRODUCT"))
+            studies = [n for key, cell in row.cells.items() for n in study_names_of_cell(key, cell.text)]
             for nct in ids:
-                links.add_row(nct, products, phase)
+                links.add_row(nct, products, studies)
 
     facts: list[TextFact] = []
     for passage, doc in zip(passages, docs):

@@ -38,6 +38,7 @@ from spacy.util import ensure_path
 
 from pipeline.entities.lexicon import LEXICON_DIR, Lexicon, compact, read_lexicon_files
 from pipeline.entities.metrics import MetricExtractor
+from pipeline.registry_ids import Registries
 
 SPANS_KEY = "entities"
 
@@ -198,41 +199,21 @@ class RegistryIdMatcher:
         self._compile()
 
     def _compile(self) -> None:
-        self._finders = []
-        for reg in self.registries:
-            finder = re.compile(r"(?<![A-Za-z0-9])(?:" + reg["pattern"] + r")(?![0-9])", re.I)
-            valid = re.compile(reg["valid"])
-            prefix = re.compile(r"^\s*" + re.escape(reg["prefix"]), re.I) if reg["prefix"][0].isalpha() else None
-            self._finders.append((reg, finder, valid, prefix))
+        self._patterns = Registries(self.registries)
 
     def normalize(self, surface: str) -> tuple[str, bool]:
         """(normalised id, passes strict validation) for one candidate string."""
-        for reg, finder, valid, prefix in self._finders:
-            if finder.fullmatch(surface.strip()):
-                return self._norm(reg, prefix, valid, surface)
-        return surface.strip(), False
-
-    @staticmethod
-    def _norm(reg: dict, prefix, valid, surface: str) -> tuple[str, bool]:
-        rest = surface.strip()
-        if prefix is not None:
-            rest = prefix.sub("", rest, count=1)
-            rest = re.sub(r"^(?:\s+(?:No\.?|number))?\s*:?\s*", "", rest, flags=re.I)
-        norm = (reg["prefix"] if prefix is not None else "") + re.sub(r"\s+", "", rest).upper()
-        return norm, bool(valid.fullmatch(norm))
+        return self._patterns.normalize(surface)
 
     def __call__(self, doc: Doc) -> Doc:
         _hits(doc)
         rejected = []
-        text = doc_text(doc)
-        for reg, finder, valid, prefix in self._finders:
-            for m in finder.finditer(text):
-                norm, ok = self._norm(reg, prefix, valid, m.group())
-                if ok:
-                    _add_hit(doc, Hit(m.start(), m.end(), self.label, norm, 100.0, "pattern", m.group()),
-                             self.spans_key)
-                else:
-                    rejected.append((m.start(), m.end(), m.group()))
+        for hit in self._patterns.find(doc_text(doc)):
+            if hit.valid:
+                _add_hit(doc, Hit(hit.start, hit.end, self.label, hit.norm, 100.0, "pattern", hit.printed),
+                         self.spans_key)
+            else:
+                rejected.append((hit.start, hit.end, hit.printed))
         doc._.rejected_ids = rejected
         return doc
 

@@ -7,10 +7,33 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from pipeline.records import Table
+from pipeline.tables.vocabulary import load_vocabulary
 
-# Columns whose cells are tagged with entities (besides the registry-id column).
-TAG_COLUMNS = ("target_car_t", "strategy", "strategy_source", "mechanism", "regimen")
-ID_COLUMNS = ("nct",)
+
+def tagged_column(key: str) -> bool:
+    """Cells of this column are entity-tagged: the vocabulary says so, or the column is one it
+    does not know (an unmapped column may name products, targets or registry ids)."""
+    spec = load_vocabulary().by_key(key)
+    return spec is None or spec.tagged
+
+
+def names_products(key: str) -> bool:
+    """The column's cells name the trial's products (a product or target/product column)."""
+    spec = load_vocabulary().by_key(key)
+    return spec is None or "products" in spec.fields
+
+
+def study_names_of_cell(key: str, text: str) -> list[str]:
+    """Study names a cell prints: a phase column's "III (KarMMa-3)", a study column's "KarMMa-3"."""
+    spec = load_vocabulary().by_key(key)
+    if spec is None or not text.strip():
+        return []
+    if spec.parser == "phase":
+        return study_names(text)
+    if spec.parser == "study_name":
+        name = re.sub(r"\([^()]*\)|\[[^\]]*\]", " ", text).strip()
+        return [" ".join(name.split())] if len(name) >= 4 and any(c.isalpha() for c in name) else []
+    return []
 _PHASE = re.compile(r"^\s*(?:early\s+)?(?:phase\s+)?(?:NA|I{1,3}[ab]?|IV)(?:\s*/\s*(?:I{1,3}[ab]?|IV))?\b\s*", re.I)
 
 
@@ -38,11 +61,11 @@ class TableLinks:
     study_trials: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _study_re: re.Pattern | None = None
 
-    def add_row(self, nct: str, products: list[str], phase_study: str) -> None:
+    def add_row(self, nct: str, products: list[str], studies: list[str]) -> None:
         for p in products:
             self.product_trials[p].add(nct)
             self.trial_products[nct].add(p)
-        for name in study_names(phase_study):
+        for name in studies:
             self.study_trials[name].add(nct)
         self._study_re = None
 
@@ -60,11 +83,3 @@ class TableLinks:
     def trials_of_study(self, name: str) -> set[str]:
         key = " ".join(name.split())
         return self.study_trials.get(key, set())
-
-
-def table_rows(tables: list[Table]):
-    """(table, row, nct or "", cells) for every row; nct from the id column."""
-    for t in tables:
-        for r in t.rows:
-            nct_cell = r.cells.get("nct")
-            yield t, r, (nct_cell.text.strip() if nct_cell else "")

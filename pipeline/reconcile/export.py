@@ -21,6 +21,7 @@ from pipeline.reconcile.schema import (
     EVIDENCE_FIELDS,
     TRIAL_FIELDS,
     FieldSpec,
+    dataset_frames,
     datapackage,
     schemas_for,
     table_row_columns,
@@ -46,7 +47,7 @@ def write_dataset(dataset: TrialDataset, out_dir: Path, extra: dict[str, pd.Data
     to the DuckDB database under their key.
     """
     out_dir = Path(out_dir)
-    frames = dataset.frames()
+    frames = dataset_frames(dataset)
     for name, df in (extra or {}).items():
         frames[name] = df.copy()
     schemas = schemas_for(dataset)
@@ -100,6 +101,8 @@ def csv_cell(spec: FieldSpec, value: Any) -> Any:
     if spec.type == "list[object]":
         if spec.name == "combination":
             return "; ".join(f"{x.get('agent') or '?'} ({x.get('drug_class') or '?'})" for x in value)
+        if spec.name == "extras":
+            return "; ".join(f"{x.get('label')}: {x.get('value')}" for x in value)
         if spec.name == "narrative_mentions":
             return "; ".join(f"p{x.get('page')}/{x.get('block')}" for x in value)
         return json.dumps(value, ensure_ascii=False)

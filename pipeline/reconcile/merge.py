@@ -36,14 +36,17 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from pipeline.entities.lexicon import compact
 from pipeline.reconcile import normalize as nz
+from pipeline.reconcile.cells import NOT_REACHED, ParsedCell, parse_cell
 from pipeline.reconcile.model import (
     ConflictEntry,
     Observation,
     TrialDataset,
     TrialRecord,
+    value_text,
 )
 from pipeline.reconcile.narrative import (
     Mention,
@@ -55,38 +58,54 @@ from pipeline.reconcile.narrative import (
     sentence_targets,
 )
 from pipeline.records import Table
+from pipeline.registry_ids import registries
+from pipeline.tables.vocabulary import ColumnSpec, load_vocabulary
 
 # Scalar fields compared across sources, in output order.
 SCALAR_FIELDS = (
-    "targets", "cell_source", "binding_domain_origin", "binding_domain_format", "phase", "study_name",
-    "status", "enrollment", "crs_grade3_pct", "icans_grade3_pct", "orr_pct", "median_pfs",
-    "cr_rate_pct", "median_os_months", "median_dor_months", "pfs_hr", "os_hr", "crs_any_pct",
-    "icans_any_pct", "country",
+    "targets", "cell_source", "costimulatory_domain", "binding_domain", "binding_domain_origin",
+    "binding_domain_format", "phase", "study_name", "status", "disease", "setting", "line_of_therapy",
+    "prior_lines_median", "enrollment", "evaluable", "dose", "crs_grade3_pct", "icans_grade3_pct", "orr_pct",
+    "median_pfs_months", "cr_rate_pct", "vgpr_pct", "mrd_neg_pct", "median_os_months", "median_dor_months",
+    "pfs_hr", "os_hr", "crs_any_pct", "icans_any_pct", "follow_up_months", "country", "sponsor",
 )
-NUMERIC_FIELDS = {"enrollment", "crs_grade3_pct", "icans_grade3_pct", "orr_pct", "cr_rate_pct",
-                  "median_os_months", "median_dor_months", "pfs_hr", "os_hr", "crs_any_pct", "icans_any_pct"}
-# Field -> the table column that is its primary source when tables disagree.
-PRIMARY_COLUMN = {"cell_source": "strategy_source"}
+# Medians: value ("months", x) or ("not reached",); field -> (not-reached flag, CI field prefix).
+MEDIAN_FIELDS = {"median_pfs_months": ("pfs_not_reached", "median_pfs"),
+                 "median_os_months": ("os_not_reached", "median_os"),
+                 "median_dor_months": ("dor_not_reached", "median_dor")}
+RATIO_FIELDS = {"pfs_hr", "os_hr"}  # with a CI: <field>_ci_low / _ci_high
+INTEGER_FIELDS = {"enrollment", "evaluable"}
+NUMERIC_FIELDS = {"prior_lines_median", "enrollment", "evaluable", "crs_grade3_pct", "icans_grade3_pct", "orr_pct",
+                  "cr_rate_pct", "vgpr_pct", "mrd_neg_pct", "pfs_hr", "os_hr", "crs_any_pct", "icans_any_pct",
+                  "follow_up_months"}
+TEXT_FIELDS = {"study_name", "country", "costimulatory_domain", "binding_domain", "disease", "setting",
+               "line_of_therapy", "dose", "sponsor"}
+# The cell parser whose column is the primary source of a field when tables disagree.
+PRIMARY_PARSER = {"cell_source": "strategy_source"}
+REGISTRY_CELL_SHARE = 0.6  # a column is the registry column when this share of its cells hold a registry id
 
 # TextFact.metric -> trial field (metrics not listed stay in text_facts only).
 METRIC_FIELDS = {
-    "orr": "orr_pct", "cr_rate": "cr_rate_pct", "median_pfs": "median_pfs", "median_os": "median_os_months",
+    "orr": "orr_pct", "cr_rate": "cr_rate_pct", "median_pfs": "median_pfs_months", "median_os": "median_os_months",
     "response_duration": "median_dor_months", "pfs_hr": "pfs_hr", "os_hr": "os_hr",
     "crs_any": "crs_any_pct", "crs_grade3": "crs_grade3_pct", "icans_any": "icans_any_pct",
     "icans_grade3": "icans_grade3_pct",
 }
-MONTH_FIELDS = {"median_pfs", "median_os_months", "median_dor_months"}
 
 
 def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> TrialDataset:
-    """One :class:`TrialRecord` per registry id printed in the tables or the narrative.
+    """One :class:`TrialRecord` per trial printed in the tables or the narrative.
 
-    *entities*: the entity helper's entities (``.type``, ``.text``, ``.norm``, ``.page``,
-    ``.start``, ``.end``, ``.source``) or its whole ``EntityResult`` (then its ``.facts`` are
-    used when *facts* is None). *facts*: ``TextFact``-like objects (``.registry_ids``,
-    ``.subject``, ``.metric``, ``.value``, ``.unit``, ``.ci_low``, ``.ci_high``,
-    ``.qualifier``, ``.page``, ``.sentence``). *blocks*: the text layer's blocks (narrative ids
-    are found in them when no REGISTRY_ID entities are passed, and sentences are read from them).
+    A trial is identified by its registry id; a table row without one by its study acronym
+    (linked to a registry id when another row or a sentence prints both, "KarMMa-3
+    (NCT03651128)"; several candidate ids are flagged, never guessed), else by product and
+    citation. *entities*: the entity helper's entities (``.type``, ``.text``, ``.norm``,
+    ``.page``, ``.start``, ``.end``, ``.source``) or its whole ``EntityResult`` (then its
+    ``.facts`` are used when *facts* is None). *facts*: ``TextFact``-like objects
+    (``.registry_ids``, ``.subject``, ``.metric``, ``.value``, ``.unit``, ``.ci_low``,
+    ``.ci_high``, ``.qualifier``, ``.page``, ``.sentence``). *blocks*: the text layer's blocks
+    (narrative ids are found in them when no REGISTRY_ID entities are passed, and sentences are
+    read from them).
     """
     if entities is not None and hasattr(entities, "entities"):
         if facts is None:
@@ -96,14 +115,10 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
     facts = list(facts or [])
     warnings: list[str] = []
 
-    obs: dict[str, list[Observation]] = defaultdict(list)
-    unions: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    table_rows, columns = _table_observations(tables, obs, unions, warnings)
-    table_ids = list(unions.keys())
-
     # --- narrative ids and mentions -------------------------------------------------------
     entity_ids = _registry_entities(entities)
-    mentions = find_mentions(blocks) if blocks else []
+    all_mentions = find_mentions(blocks) if blocks else []
+    mentions = all_mentions
     if entity_ids is not None:
         narrative_ids = list(entity_ids)
         mentions = [m for m in mentions if m.registry_id in set(narrative_ids)]
@@ -124,6 +139,22 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
     for m in mentions:
         by_id_mentions[m.registry_id].append(m)
 
+    obs: dict[str, list[Observation]] = defaultdict(list)
+    unions: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    parsed = [_parse_table(t) for t in tables]
+    _identify(parsed, all_mentions, warnings)
+    table_rows = _table_observations(parsed, obs, unions, warnings)
+    columns: dict[str, str] = {}
+    mappings: list[dict] = []
+    for pt in parsed:
+        for col in pt.columns:
+            columns.setdefault(col.key, col.label)
+            mappings.append({"table": pt.table.number, "label": col.label, "key": col.key,
+                             "fields": list(col.spec.fields) if col.spec else [],
+                             "parser": col.spec.parser if col.spec else None,
+                             "by_cells": col.by_cells})
+    table_ids = list(unions.keys())
+
     fact_ids = [rid for f in facts for rid in _fact_ids(f)]
     all_ids = nz.unique([*table_ids, *narrative_ids, *fact_ids])
 
@@ -132,7 +163,7 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
         for m in by_id_mentions.get(rid, []):
             for claim in sentence_claims(m):
                 obs[rid].append(Observation(
-                    registry_id=rid, field=claim.field, value=claim.value, raw=claim.raw, source="narrative",
+                    trial_id=rid, field=claim.field, value=claim.value, raw=claim.raw, source="narrative",
                     page=m.page, block=m.block, sentence=m.sentence, pooled=False, extractor="sentence"))
         if not unions.get(rid, {}).get("sources"):
             _narrative_only(rid, by_id_mentions.get(rid, []), entities, obs, unions)
@@ -158,9 +189,12 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
     conflicts: list[ConflictEntry] = []
     evidence: list[Observation] = []
     n_conflicts = 0
-    for rid in all_ids:
-        rec = TrialRecord(registry_id=rid, registry=nz.registry_name(rid))
-        u = unions.get(rid, {})
+    for tid in all_ids:
+        u = unions.get(tid, {})
+        ids = nz.unique([*([tid] if registries().is_valid(tid) else []), *u.get("registry_ids", [])])
+        rec = TrialRecord(trial_id=tid, registry_id=ids[0] if ids else None,
+                          registry=nz.registry_name(ids[0]) if ids else None, registry_ids=ids,
+                          identified_by=(u.get("identified_by") or ["registry_id"])[0])
         rec.sources = list(u.get("sources", []))
         rec.in_tables = bool(rec.sources)
         rec.tables = sorted({int(s[1:].split("r")[0]) for s in rec.sources})
@@ -171,13 +205,15 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
         rec.strategies = nz.unique(u.get("strategies", []))
         rec.combination = [{"agent": a, "drug_class": c} for a, c in nz.unique(u.get("combination", []))]
         rec.citations = sorted(set(u.get("citations", [])))
-        ms = by_id_mentions.get(rid, [])
+        rec.references = nz.unique(u.get("references", []))
+        rec.extras = list(u.get("extras", []))
+        ms = by_id_mentions.get(tid, [])
         rec.narrative_mentions = [m.to_dict() for m in ms]
         rec.n_narrative_mentions = len(ms)
         rec.in_text = bool(ms)
-        rec.n_text_facts = n_facts.get(rid, 0)
+        rec.n_text_facts = n_facts.get(tid, 0)
         field_obs: dict[str, list[Observation]] = defaultdict(list)
-        for ob in obs.get(rid, []):
+        for ob in obs.get(tid, []):
             field_obs[ob.field].append(ob)
             evidence.append(ob)
         for name in SCALAR_FIELDS:
@@ -191,51 +227,163 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
             if show:
                 n_conflicts += 1
                 cid = n_conflicts
-                rec.conflict_fields.append(_public_field(name))
+                rec.conflict_fields.append(name)
                 if not resolved:
-                    rec.unresolved_fields.append(_public_field(name))
+                    rec.unresolved_fields.append(name)
                 for ob in show:
-                    conflicts.append(_conflict_entry(cid, ob, ob.chosen, resolved, rule, value))
+                    conflicts.append(_conflict_entry(cid, ob, ob.chosen, resolved, rule, value, rec.registry_id))
         rec.n_targets = len(rec.targets) if rec.targets else None
         trials.append(rec)
 
     return TrialDataset(trials=trials, conflicts=conflicts, evidence=evidence, table_rows=table_rows,
-                        table_columns=columns, entities=entities, facts=facts, fact_links=fact_links,
-                        fact_link_methods=fact_methods, warnings=warnings)
+                        table_columns=columns, column_mappings=mappings, entities=entities, facts=facts,
+                        fact_links=fact_links, fact_link_methods=fact_methods, warnings=warnings)
 
 
 # --- tables ----------------------------------------------------------------------------------
 
-def _table_observations(tables, obs, unions, warnings) -> tuple[list[dict], dict[str, str]]:
-    rows_out: list[dict] = []
-    columns: dict[str, str] = {}
-    for table in tables:
-        printed = [k for k in table.columns if k != "ref"]
-        labels = table.labels if len(table.labels) == len(printed) else printed
-        for k, label in zip(printed, labels):
-            columns.setdefault(k, label)
-        if "ref" in table.columns:
-            columns.setdefault("ref", "citation")
-        for row in table.rows:
-            cell = row.cells.get("nct")
-            rid = nz.normalize_registry_id(cell.text) if cell else None
-            if not rid or not nz.REGISTRY_RE.fullmatch(rid):
-                # The row stays in table_rows with its printed cell; it just founds no trial.
-                rows_out.append(_row_dict(table, row, None))
-                if cell is not None and cell.text.strip():
-                    warnings.append(f"Table {table.number} row {row.row}: {cell.text!r} is not a valid "
-                                    "registry id; no trial record for this row")
+@dataclass(slots=True)
+class ParsedColumn:
+    key: str
+    label: str
+    spec: ColumnSpec | None  # None: unmapped (its cells become extras)
+    by_cells: bool = False  # the registry column, recognised by its cells rather than its label
+
+
+@dataclass(slots=True)
+class ParsedRow:
+    row: object  # TableRow
+    cells: dict[str, ParsedCell] = field(default_factory=dict)
+    registry_ids: list[str] = field(default_factory=list)
+    study: str | None = None
+    products: list[str] = field(default_factory=list)
+    citation: str | None = None
+    trial_id: str | None = None
+    identified_by: str = "registry_id"
+
+
+@dataclass(slots=True)
+class ParsedTable:
+    table: Table
+    columns: list[ParsedColumn]
+    rows: list[ParsedRow]
+
+
+def _table_columns(table: Table) -> list[ParsedColumn]:
+    """Each printed column with its role: the vocabulary's spec of its key; a column whose cells
+    are mostly registry ids is the registry column, whatever its label."""
+    vocab = load_vocabulary()
+    printed = [k for k in table.columns if k != "ref"]
+    labels = table.labels if len(table.labels) == len(printed) else printed
+    out = []
+    for key, label in zip(printed, labels):
+        spec = vocab.by_key(key)
+        by_cells = False
+        if spec is None or spec.parser != "registry_id":
+            texts = [row.cells[key].text for row in table.rows if key in row.cells and row.cells[key].text.strip()]
+            hits = sum(1 for t in texts if registries().valid_ids(t))
+            if texts and hits >= REGISTRY_CELL_SHARE * len(texts):
+                registry = next(s for s in vocab.columns if s.parser == "registry_id")
+                if spec is None or spec.parser in ("text", "study_name"):
+                    spec, by_cells = registry, True
+        out.append(ParsedColumn(key, label, spec, by_cells))
+    if "ref" in table.columns:
+        out.append(ParsedColumn("ref", "citation", vocab.by_key("ref")))
+    return out
+
+
+def _parse_table(table: Table) -> ParsedTable:
+    columns = _table_columns(table)
+    rows = []
+    for row in table.rows:
+        pr = ParsedRow(row)
+        for col in columns:
+            cell = row.cells.get(col.key)
+            if cell is None or col.spec is None:
                 continue
-            rows_out.append(_row_dict(table, row, rid))
-            _row_observations(table, row, rid, obs[rid], unions[rid])
-    return rows_out, columns
+            text = "\n".join(cell.lines) if col.spec.multi_item else cell.text
+            parsed = parse_cell(col.spec.parser, text, col.spec.fields, col.spec.unit, col.label)
+            pr.cells[col.key] = parsed
+            pr.registry_ids.extend(parsed.registry_ids)
+            pr.products.extend(canonical for canonical, _ in parsed.products)
+            for v in parsed.values:
+                if v.field == "study_name" and v.value and pr.study is None:
+                    pr.study = v.value
+            if col.spec.parser == "citation" and text.strip() and pr.citation is None:
+                pr.citation = nz.clean(text)
+        pr.registry_ids = nz.unique(pr.registry_ids)
+        rows.append(pr)
+    return ParsedTable(table, columns, rows)
 
 
-def _row_dict(table: Table, row, rid: str | None) -> dict:
+def _identify(parsed: list[ParsedTable], mentions: list[Mention], warnings: list[str]) -> None:
+    """Give every row its trial id: registry id; else study acronym (linked to the one registry
+    id that another table row or a sentence prints with it); else product + citation."""
+    study_ids: dict[str, list[str]] = defaultdict(list)
+    for pt in parsed:
+        for pr in pt.rows:
+            if pr.study and pr.registry_ids:
+                for rid in pr.registry_ids:
+                    if rid not in study_ids[compact(pr.study)]:
+                        study_ids[compact(pr.study)].append(rid)
+    for pt in parsed:
+        table = pt.table
+        for pr in pt.rows:
+            if pr.registry_ids:
+                pr.trial_id = pr.registry_ids[0]
+                continue
+            if pr.study:
+                linked = nz.unique([*study_ids.get(compact(pr.study), []), *_narrative_links(pr.study, mentions)])
+                if len(linked) == 1:
+                    pr.trial_id, pr.identified_by = linked[0], "study_name"
+                    pr.registry_ids = linked
+                    continue
+                if len(linked) > 1:
+                    warnings.append(f"Table {table.number} row {pr.row.row}: study {pr.study!r} is printed with "
+                                    f"several registry ids ({', '.join(linked)}); not linked to any")
+                pr.trial_id, pr.identified_by = f"study:{pr.study}", "study_name"
+                continue
+            if pr.products:
+                citation = pr.citation or f"Table {table.number}"
+                pr.trial_id = f"product:{'+'.join(nz.unique(pr.products))}|ref:{citation}"
+                pr.identified_by = "product+citation"
+                continue
+            invalid = [pr.row.cells[c.key].text for c in pt.columns
+                       if c.spec is not None and c.spec.parser == "registry_id" and c.key in pr.row.cells
+                       and pr.row.cells[c.key].text.strip()]
+            for text in invalid:
+                warnings.append(f"Table {table.number} row {pr.row.row}: {text!r} is not a valid "
+                                "registry id; no trial record for this row")
+        if pt.rows and not any(pr.trial_id for pr in pt.rows):
+            unmapped = [c.label for c in pt.columns if c.spec is None]
+            warnings.append(f"Table {table.number}: {len(pt.rows)} rows but no trial (no registry id, study name or "
+                            f"product column); unmapped columns: {', '.join(unmapped) or 'none'}")
+
+
+def _narrative_links(study: str, mentions: list[Mention]) -> list[str]:
+    """Registry ids a sentence prints right after the study name: "KarMMa-3 (NCT03651128)",
+    "the ZUMA-1 trial (NCT02348216)"."""
+    words = r"\s+".join(map(re.escape, study.split()))
+    rx = re.compile(rf"(?<![\w-]){words}(?:\s+(?:trial|study))?\s*[(\[]\s*(?:[\w/-]+\s*[,;]\s*)*$")
+    return nz.unique(m.registry_id for m in mentions if rx.search(m.sentence[:m.sentence_start]))
+
+
+def _table_observations(parsed: list[ParsedTable], obs, unions, warnings) -> list[dict]:
+    rows_out: list[dict] = []
+    for pt in parsed:
+        for pr in pt.rows:
+            rows_out.append(_row_dict(pt.table, pr))
+            if pr.trial_id:
+                _row_observations(pt, pr, obs[pr.trial_id], unions[pr.trial_id])
+    return rows_out
+
+
+def _row_dict(table: Table, pr: ParsedRow) -> dict:
+    row = pr.row
     x0, top, x1, bottom = (round(v, 2) for v in row.bbox)
     out = {"table": table.number, "row": row.row, "block": row.block, "page": row.page,
            "x0": x0, "top": top, "x1": x1, "bottom": bottom,
-           "registry_id": rid}
+           "registry_id": pr.registry_ids[0] if pr.registry_ids else None, "trial_id": pr.trial_id}
     for k in table.columns:
         cell = row.cells.get(k)
         if k in table.multi_item_columns:
@@ -245,87 +393,71 @@ def _row_dict(table: Table, row, rid: str | None) -> dict:
     return out
 
 
-def _row_observations(table: Table, row, rid: str, out: list[Observation], u: dict[str, list]) -> None:
+def _extra(table: Table, row, col: ParsedColumn, reason: str) -> dict:
+    cell = row.cells[col.key]
+    x0, top, x1, bottom = (round(v, 2) for v in (cell.bbox or row.bbox))
+    return {"label": col.label, "column": col.key, "value": cell.text, "table": table.number, "row": row.row,
+            "page": cell.page or row.page, "x0": x0, "top": top, "x1": x1, "bottom": bottom, "reason": reason}
+
+
+def _row_observations(pt: ParsedTable, pr: ParsedRow, out: list[Observation], u: dict[str, list]) -> None:
+    table, row, tid = pt.table, pr.row, pr.trial_id
     where = f"T{table.number}r{row.row}"
     if where not in u["sources"]:
         u["sources"].append(where)
-
-    def ob(field: str, value, column: str, raw: str | None = None, **extra) -> None:
-        cell = row.cells.get(column)
-        out.append(Observation(
-            registry_id=rid, field=field, value=value, raw=raw if raw is not None else (cell.text if cell else ""),
-            source="table", table=table.number, row=row.row, column=column,
-            page=cell.page if cell else row.page, bbox=(cell.bbox if cell and cell.bbox else row.bbox),
-            extractor="table", extra=extra))
-
-    def text(column: str) -> str | None:
-        cell = row.cells.get(column)
-        return cell.text if cell else None
-
-    if (raw := text("target_car_t")) is not None:
-        tc = nz.parse_target_cell(raw)
-        if tc.targets:
-            ob("targets", tuple(tc.targets), "target_car_t")
-        for canonical, printed in tc.products:
+    u["registry_ids"].extend(pr.registry_ids)
+    u["identified_by"].append(pr.identified_by)
+    printed_fields = {v.field for cell in pr.cells.values() for v in cell.values if not v.derived}
+    for col in pt.columns:
+        cell = row.cells.get(col.key)
+        if cell is None or not cell.text.strip():
+            continue
+        if col.spec is None:
+            u["extras"].append(_extra(table, row, col, "unmapped column"))
+            continue
+        parsed = pr.cells.get(col.key)
+        if parsed is None:
+            continue
+        if parsed.unread:
+            u["extras"].append(_extra(table, row, col, f"{col.spec.parser} cell not read"))
+        for v in parsed.values:
+            if v.derived and v.field in printed_fields:
+                continue
+            out.append(Observation(
+                trial_id=tid, field=v.field, value=v.value, raw=cell.text, source="table", table=table.number,
+                row=row.row, column=col.key, page=cell.page or row.page, bbox=cell.bbox or row.bbox,
+                extractor="table", extra={**v.extra, "parser": col.spec.parser}))
+        for canonical, printed in parsed.products:
             u["products"].append(canonical)
             u["aliases"].append(printed)
-        u["notes"].extend(tc.notes)
-        if tc.incomplete:
+        u["notes"].extend(parsed.notes)
+        if parsed.incomplete:
             u["incomplete"].append(True)
-        if tc.cell_source:
-            ob("cell_source", tc.cell_source, "target_car_t")
-    if (raw := text("strategy_source")) is not None:
-        items = nz.strategy_items(raw)
-        u["strategies"].extend(items)
-        source = nz.cell_source_of(items)
-        if source:
-            ob("cell_source", source, "strategy_source")
-    if (raw := text("strategy")) is not None and not nz.is_missing(raw):
-        u["strategies"].extend(nz.strategy_items(raw))
-        pair = nz.strategy_combination(raw)
-        if pair:
-            u["combination"].append(pair)
-    if "mechanism" in row.cells or "regimen" in row.cells:
-        mech = row.cells.get("mechanism")
-        reg = row.cells.get("regimen")
-        pairing = nz.pair_items(mech.lines if mech else [], reg.lines if reg else [])
-        u["combination"].extend(pairing.combination)
-        if pairing.binding_origin:
-            ob("binding_domain_origin", pairing.binding_origin, "mechanism")
-        if pairing.binding_format:
-            ob("binding_domain_format", pairing.binding_format, "regimen")
-    if (raw := text("phase_study")) is not None:
-        phase, study = nz.normalize_phase(raw)
-        ob("phase", phase, "phase_study")
-        if study:
-            ob("study_name", study, "phase_study")
-    if (raw := text("status")) is not None:
-        ob("status", nz.normalize_status(raw), "status")
-    if (raw := text("n_patients")) is not None:
-        ob("enrollment", nz.parse_int(raw), "n_patients")
-    if (raw := text("crs_icans")) is not None:
-        crs, icans = nz.split_grade3(raw)
-        ob("crs_grade3_pct", crs, "crs_icans")
-        ob("icans_grade3_pct", icans, "crs_icans")
-    if (raw := text("orr")) is not None:
-        ob("orr_pct", nz.parse_number(raw), "orr")
-    if (raw := text("median_pfs")) is not None:
-        months, not_reached = nz.parse_median(raw)
-        ob("median_pfs", _pfs_value(months, not_reached), "median_pfs")
-    if (raw := text("location")) is not None:
-        name, _code = nz.normalize_country(raw)
-        ob("country", name, "location")
-    if (raw := text("ref")) is not None:
-        for number in re.findall(r"\d+", raw):
-            u["citations"].append(int(number))
+        u["strategies"].extend(parsed.strategies)
+        u["combination"].extend(parsed.combination)
+        u["citations"].extend(parsed.citations)
+        u["references"].extend(parsed.references)
+    _pair_combination(pt, pr, out, u)
 
 
-def _pfs_value(months: float | None, not_reached: bool | None):
-    if not_reached:
-        return ("not reached",)
-    if months is None:
-        return None
-    return ("months", months)
+def _pair_combination(pt: ParsedTable, pr: ParsedRow, out: list[Observation], u: dict[str, list]) -> None:
+    """Mechanism (class) and regimen (agent) items of a row, paired across their two columns."""
+    row = pr.row
+    by_parser = {c.spec.parser: c for c in pt.columns if c.spec is not None
+                 and c.spec.parser in ("combination_class", "combination_agent") and c.key in row.cells}
+    if not by_parser:
+        return
+    classes, agents = by_parser.get("combination_class"), by_parser.get("combination_agent")
+    pairing = nz.pair_items(row.cells[classes.key].lines if classes else [],
+                            row.cells[agents.key].lines if agents else [])
+    u["combination"].extend(pairing.combination)
+    for value, col, name in ((pairing.binding_origin, classes, "binding_domain_origin"),
+                             (pairing.binding_format, agents, "binding_domain_format")):
+        if value and col is not None:
+            cell = row.cells[col.key]
+            out.append(Observation(
+                trial_id=pr.trial_id, field=name, value=value, raw=cell.text, source="table", table=pt.table.number,
+                row=row.row, column=col.key, page=cell.page or row.page, bbox=cell.bbox or row.bbox, extractor="table"))
 
 
 # --- narrative -------------------------------------------------------------------------------
@@ -348,7 +480,7 @@ def _entity_registry_id(ent) -> str | None:
     if source.startswith("table"):
         return None
     rid = nz.normalize_registry_id(str(attr(ent, "norm", "text", default="")))
-    return rid if rid and nz.REGISTRY_RE.fullmatch(rid) else None
+    return rid
 
 
 def _block_of(obj) -> str | None:
@@ -392,13 +524,13 @@ def _narrative_only(rid: str, mentions: list[Mention], entities, obs, unions) ->
             u["products"].append(canonical)
             u["aliases"].append(printed)
         if found_targets:
-            obs[rid].append(Observation(registry_id=rid, field="targets", value=tuple(nz.unique(found_targets)),
+            obs[rid].append(Observation(trial_id=rid, field="targets", value=tuple(nz.unique(found_targets)),
                                         raw=", ".join(nz.unique(found_targets)), source="narrative", page=m.page,
                                         block=m.block, sentence=sent, pooled=False,
                                         extractor="sentence"))
         countries = sentence_countries(sent)
         if len(countries) == 1:
-            obs[rid].append(Observation(registry_id=rid, field="country", value=countries[0][0],
+            obs[rid].append(Observation(trial_id=rid, field="country", value=countries[0][0],
                                         raw=countries[0][0], source="narrative", page=m.page, block=m.block,
                                         sentence=sent, pooled=False, extractor="sentence"))
 
@@ -410,7 +542,7 @@ def _fact_ids(fact) -> list[str]:
     out = []
     for raw in ids:
         rid = nz.normalize_registry_id(str(raw))
-        if rid and nz.REGISTRY_RE.fullmatch(rid):
+        if rid:
             out.append(rid)
     return nz.unique(out)
 
@@ -459,15 +591,13 @@ def _fact_observation(fact, rid: str, pooled: bool) -> Observation | None:
     unit = attr(fact, "unit", default=None)
     qualifier = str(attr(fact, "qualifier", default="") or "")
     number = _as_float(value)
-    if field == "median_pfs":
+    if field in MEDIAN_FIELDS:
         if number is None and nz.NOT_REACHED_RE.search(f"{qualifier} {value or ''}"):
-            norm = ("not reached",)
+            norm = NOT_REACHED
         elif number is not None:
             norm = ("months", nz.to_months(number, unit))
         else:
             return None
-    elif field in MONTH_FIELDS:
-        norm = nz.to_months(number, unit)
     else:
         norm = number
         if norm is not None and str(unit or "").strip() in {"fraction", "proportion"}:
@@ -479,7 +609,7 @@ def _fact_observation(fact, rid: str, pooled: bool) -> Observation | None:
     if qualifier:
         raw = f"{qualifier} {raw}"
     return Observation(
-        registry_id=rid, field=field, value=norm, raw=raw, source="narrative",
+        trial_id=rid, field=field, value=norm, raw=raw, source="narrative",
         page=int(attr(fact, "page", default=0) or 0) or None, block=_block_of(fact),
         sentence=str(attr(fact, "sentence", default="") or ""), pooled=pooled, extractor="fact",
         extra={"metric": metric, "ci_low": _as_float(attr(fact, "ci_low")),
@@ -501,9 +631,9 @@ def _same(field: str, a: Observation, b: Observation) -> bool:
     va, vb = a.value, b.value
     if field == "targets":
         return frozenset(va) == frozenset(vb)
-    if field in {"study_name", "country"}:
+    if field in TEXT_FIELDS:
         return compact(str(va)) == compact(str(vb))
-    if field == "median_pfs" or field in NUMERIC_FIELDS:
+    if field in MEDIAN_FIELDS or field in NUMERIC_FIELDS:
         if isinstance(va, tuple) and isinstance(vb, tuple):
             if va[0] != vb[0]:
                 return False
@@ -559,9 +689,9 @@ def _resolve(field: str, items: list[Observation]):
             return chosen[0].value, chosen, "stated-over-NA", True, show
         return chosen[0].value, chosen, "agree", True, []
     if len(table_groups) > 1:
-        primary = PRIMARY_COLUMN.get(field)
+        primary = PRIMARY_PARSER.get(field)
         if primary:
-            prim = [g for g in table_groups if any(o.column == primary for o in g)]
+            prim = [g for g in table_groups if any(o.extra.get("parser") == primary for o in g)]
             if len(prim) == 1:
                 return prim[0][0].value, prim[0], "primary-table", True, stated
         single_groups = _groups(field, single)
@@ -589,59 +719,46 @@ def _resolve(field: str, items: list[Observation]):
 
 def _apply(rec: TrialRecord, field: str, value, chosen: list[Observation]) -> None:
     if value is None:
-        if field == "median_pfs":
-            rec.median_pfs_months, rec.pfs_not_reached = None, None
         return
     if field == "targets":
         rec.targets = list(value)
-    elif field == "median_pfs":
-        if value[0] == "not reached":
-            rec.median_pfs_months, rec.pfs_not_reached = None, True
-        else:
-            rec.median_pfs_months, rec.pfs_not_reached = float(value[1]), False
+    elif field in MEDIAN_FIELDS:
+        flag, ci = MEDIAN_FIELDS[field]
+        reached = value[0] != "not reached"
+        setattr(rec, field, float(value[1]) if reached else None)
+        setattr(rec, flag, not reached)
+        _apply_ci(rec, ci, chosen)
     elif field == "country":
         rec.country, rec.country_code = nz.normalize_country(value)
-    elif field == "enrollment":
-        rec.enrollment = int(value)
-    elif field in {"pfs_hr", "os_hr"}:
+    elif field in INTEGER_FIELDS:
+        setattr(rec, field, int(value))
+    elif field in RATIO_FIELDS:
         setattr(rec, field, float(value))
-        for ob in chosen:
-            if ob.extra.get("ci_low") is not None or ob.extra.get("ci_high") is not None:
-                setattr(rec, f"{field}_ci_low", ob.extra.get("ci_low"))
-                setattr(rec, f"{field}_ci_high", ob.extra.get("ci_high"))
-                break
+        _apply_ci(rec, field, chosen)
     elif field in NUMERIC_FIELDS:
         setattr(rec, field, float(value))
     else:
         setattr(rec, field, value)
 
 
-def _public_field(field: str) -> str:
-    return {"median_pfs": "median_pfs_months"}.get(field, field)
-
-
-def value_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        if value and value[0] == "not reached":
-            return "not reached"
-        if len(value) == 2 and value[0] == "months":
-            return _num(value[1])
-        return "/".join(str(v) for v in value)
-    if isinstance(value, float):
-        return _num(value)
-    return str(value)
+def _apply_ci(rec: TrialRecord, prefix: str, chosen: list[Observation]) -> None:
+    """The CI printed with the kept value (the first chosen source that prints one)."""
+    for ob in chosen:
+        if ob.extra.get("ci_low") is not None or ob.extra.get("ci_high") is not None:
+            setattr(rec, f"{prefix}_ci_low", ob.extra.get("ci_low"))
+            setattr(rec, f"{prefix}_ci_high", ob.extra.get("ci_high"))
+            return
 
 
 def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-def _conflict_entry(cid: int, ob: Observation, chosen: bool, resolved: bool, rule: str, value) -> ConflictEntry:
+def _conflict_entry(cid: int, ob: Observation, chosen: bool, resolved: bool, rule: str, value,
+                    registry_id: str | None) -> ConflictEntry:
     bbox = tuple(round(v, 2) for v in ob.bbox) if ob.bbox else (None, None, None, None)
     return ConflictEntry(
-        conflict_id=cid, registry_id=ob.registry_id, field=_public_field(ob.field),
+        conflict_id=cid, trial_id=ob.trial_id, registry_id=registry_id, field=ob.field,
         value=value_text(ob.value) if not ob.missing else None, raw=ob.raw, source=ob.source,
         table=ob.table, row=ob.row, column=ob.column, page=ob.page,
         x0=bbox[0], top=bbox[1], x1=bbox[2], bottom=bbox[3], block=ob.block, sentence=ob.sentence,

@@ -17,8 +17,11 @@ class TrialRecord:
     (and exported to datapackage.json).
     """
 
-    registry_id: str
-    registry: str
+    trial_id: str
+    registry_id: str | None = None
+    registry: str | None = None
+    registry_ids: list[str] = field(default_factory=list)
+    identified_by: str = "registry_id"  # registry_id | study_name | product+citation
     in_tables: bool = False
     in_text: bool = False
     tables: list[int] = field(default_factory=list)
@@ -30,6 +33,8 @@ class TrialRecord:
     targets_incomplete: bool = False
     construct_notes: list[str] = field(default_factory=list)
     cell_source: str | None = None
+    costimulatory_domain: str | None = None
+    binding_domain: str | None = None
     strategies: list[str] = field(default_factory=list)
     combination: list[dict[str, str | None]] = field(default_factory=list)  # {agent, drug_class}
     binding_domain_origin: str | None = None
@@ -37,15 +42,31 @@ class TrialRecord:
     phase: str | None = None
     study_name: str | None = None
     status: str | None = None
+    disease: str | None = None
+    setting: str | None = None
+    line_of_therapy: str | None = None
+    prior_lines_median: float | None = None
     enrollment: int | None = None
+    evaluable: int | None = None
+    dose: str | None = None
     crs_grade3_pct: float | None = None
     icans_grade3_pct: float | None = None
     orr_pct: float | None = None
     median_pfs_months: float | None = None
     pfs_not_reached: bool | None = None
+    median_pfs_ci_low: float | None = None
+    median_pfs_ci_high: float | None = None
     cr_rate_pct: float | None = None
+    vgpr_pct: float | None = None
+    mrd_neg_pct: float | None = None
     median_os_months: float | None = None
+    os_not_reached: bool | None = None
+    median_os_ci_low: float | None = None
+    median_os_ci_high: float | None = None
     median_dor_months: float | None = None
+    dor_not_reached: bool | None = None
+    median_dor_ci_low: float | None = None
+    median_dor_ci_high: float | None = None
     pfs_hr: float | None = None
     pfs_hr_ci_low: float | None = None
     pfs_hr_ci_high: float | None = None
@@ -54,9 +75,14 @@ class TrialRecord:
     os_hr_ci_high: float | None = None
     crs_any_pct: float | None = None
     icans_any_pct: float | None = None
+    follow_up_months: float | None = None
     country: str | None = None
     country_code: str | None = None
+    sponsor: str | None = None
     citations: list[int] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    # printed cells no field takes: {label, column, value, table, row, page, x0, top, x1, bottom, reason}
+    extras: list[dict[str, Any]] = field(default_factory=list)
     narrative_mentions: list[dict[str, Any]] = field(default_factory=list)  # {block, page, block_type, start, end, sentence}
     n_narrative_mentions: int = 0
     n_text_facts: int = 0
@@ -74,7 +100,7 @@ TRIAL_COLUMNS = [f.name for f in fields(TrialRecord)]
 class Observation:
     """One value of one field of one trial, as one source printed it."""
 
-    registry_id: str
+    trial_id: str
     field: str
     value: Any  # normalised (None: the source prints "NA")
     raw: str  # as printed
@@ -107,7 +133,8 @@ class ConflictEntry:
     """One source value of a field on which the sources disagree (one row of conflicts.csv)."""
 
     conflict_id: int
-    registry_id: str
+    trial_id: str
+    registry_id: str | None
     field: str
     value: str | None  # normalised value as text
     raw: str
@@ -136,28 +163,46 @@ class TrialDataset:
     evidence: list[Observation] = field(default_factory=list)
     table_rows: list[dict[str, Any]] = field(default_factory=list)
     table_columns: dict[str, str] = field(default_factory=dict)  # column key -> printed label
+    # per printed column: {table, label, key, fields, parser, method, score} (fields [] = unmapped)
+    column_mappings: list[dict[str, Any]] = field(default_factory=list)
     entities: list[Any] = field(default_factory=list)
     facts: list[Any] = field(default_factory=list)
     fact_links: list[list[str]] = field(default_factory=list)  # per fact: linked registry ids
     fact_link_methods: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def trial(self, registry_id: str) -> TrialRecord | None:
-        return next((t for t in self.trials if t.registry_id == registry_id), None)
+    def trial(self, trial_id: str) -> TrialRecord | None:
+        """The record of a trial id (or of any registry id it carries)."""
+        return next((t for t in self.trials if t.trial_id == trial_id or trial_id in t.registry_ids), None)
 
     def conflicts_for(self, registry_id: str, field_name: str | None = None) -> list[ConflictEntry]:
-        return [c for c in self.conflicts if c.registry_id == registry_id
+        trial = self.trial(registry_id)
+        key = trial.trial_id if trial else registry_id
+        return [c for c in self.conflicts if c.trial_id == key
                 and (field_name is None or c.field == field_name)]
 
     @property
     def n_conflicts(self) -> int:
         return len({c.conflict_id for c in self.conflicts})
 
-    def frames(self) -> dict[str, Any]:
-        """pandas DataFrames of every export (trials, conflicts, evidence, table_rows, entities, text_facts)."""
-        from pipeline.reconcile.schema import dataset_frames
 
-        return dataset_frames(self)
+def value_text(value) -> str | None:
+    """A normalised value as text (medians: the months, or "not reached")."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        if value and value[0] == "not reached":
+            return "not reached"
+        if len(value) == 2 and value[0] == "months":
+            return _num(value[1])
+        return "/".join(str(v) for v in value)
+    if isinstance(value, float):
+        return _num(value)
+    return str(value)
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
 
 
 def plain(obj: Any) -> dict[str, Any]:

@@ -153,7 +153,7 @@ def find_mentions(blocks, only_ids: set[str] | None = None) -> list[Mention]:
     mentions: list[Mention] = []
     for passage in build_passages(blocks):
         for sent in sentences(passage):
-            found = [(m, normalize_registry_id(m.group(1))) for m in REGISTRY_RE.finditer(sent.text)]
+            found = [(m, rid) for m in REGISTRY_RE.finditer(sent.text) if (rid := normalize_registry_id(m.group(1)))]
             ids = unique(rid for _, rid in found)
             for m, rid in found:
                 if only_ids is not None and rid not in only_ids:

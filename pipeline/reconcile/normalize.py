@@ -7,26 +7,31 @@ whether it came from Table 1, Table 4 or a sentence.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from pipeline.entities.lexicon import compact
 from pipeline.reconcile import lexicon
+from pipeline.registry_ids import registries
 
-REGISTRY_RE = re.compile(r"\b(NCT\d{8}|ChiCTR\d+)\b", re.IGNORECASE)
-"""Registry ids the reconcile step recognises in narrative text (case-insensitive)."""
+REGISTRY_RE = re.compile(
+    r"(?<![A-Za-z0-9])(" + "|".join(f"(?:{r['pattern']})" for r in registries().entries) + r")(?![0-9])",
+    re.IGNORECASE)
+"""Registry id candidates in narrative text (models/lexicons/registry_ids.json; validate with
+:func:`normalize_registry_id`)."""
 
-REGISTRIES = (
-    ("NCT", "ClinicalTrials.gov"),
-    ("CHICTR", "ChiCTR"),
-    ("ISRCTN", "ISRCTN"),
-    ("ACTRN", "ANZCTR"),
-    ("JRCT", "jRCT"),
-    ("CTRI", "CTRI"),
-    ("EUCTR", "EU CTR"),
-    ("DRKS", "DRKS"),
-)
+VALUES_FILE = Path(__file__).resolve().parents[2] / "models" / "trial_schema" / "values.json"
+
+
+@lru_cache(maxsize=1)
+def cell_values() -> dict:
+    """The cell vocabulary of models/trial_schema/values.json (descriptors, cell sources, marks)."""
+    return json.loads(VALUES_FILE.read_text("utf-8"))
+
 
 MISSING = {"", "na", "n/a", "nr", "nd", "-", "–", "—", "not available", "not reported"}
 
@@ -54,22 +59,16 @@ def clean(raw: str | None) -> str:
 # --- registry ids ----------------------------------------------------------------------------
 
 def normalize_registry_id(raw: str | None) -> str | None:
-    """"nct03287804" -> "NCT03287804"; "chictr2100047061" -> "ChiCTR2100047061"."""
-    text = clean(raw).replace(" ", "")
+    """"nct03287804" -> "NCT03287804"; "chictr2100047061" -> "ChiCTR2100047061"; None unless valid."""
+    text = clean(raw)
     if not text:
         return None
-    upper = text.upper()
-    if upper.startswith("CHICTR"):
-        return "ChiCTR" + upper[6:]
-    return upper
+    norm, valid = registries().normalize(text)
+    return norm if valid else None
 
 
 def registry_name(registry_id: str) -> str:
-    upper = registry_id.upper()
-    for prefix, name in REGISTRIES:
-        if upper.startswith(prefix):
-            return name
-    return "other"
+    return registries().registry_of(registry_id)
 
 
 # --- phase and study name --------------------------------------------------------------------
@@ -283,16 +282,6 @@ def canonical_class(name: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-# Parenthesised words of a "Target/CAR-T Name" cell that describe the construct or cell source
-# (compact keys). "(APRIL)" there names the APRIL-based CAR; elsewhere APRIL is the ligand (TARGET).
-DESCRIPTORS: dict[str, tuple[str, str]] = {
-    "carnk": ("cell_source", "NK"),
-    "carnk92": ("cell_source", "NK-92 cell line"),
-    "cocktail": ("note", "Cocktail"),
-    "upenn": ("note", "UPenn"),
-    "april": ("product", "APRIL-CAR"),
-}
-
 _TARGET_SPLIT_RE = re.compile(r"\s*(?:/|,|\+|\band/or\b|\band\b|\bor\b)\s*", re.IGNORECASE)
 
 
@@ -322,7 +311,7 @@ def parse_target_cell(raw: str | None) -> TargetCell:
             item = item.strip()
             if not item:
                 continue
-            descriptor = DESCRIPTORS.get(compact(item))
+            descriptor = cell_values()["product_descriptors"].get(compact(item))
             if descriptor is not None:
                 kind, value = descriptor
                 if kind == "product":
@@ -357,33 +346,26 @@ def strategy_items(raw: str | None) -> list[str]:
     text = clean(raw)
     if is_missing(text):
         return []
-    text = re.sub(r"\s*(?:™|\bTM\b)", "", text)
+    marks = "|".join(re.escape(m) if not m.isalpha() else rf"\b{m}\b" for m in cell_values()["trademark_marks"])
+    text = re.sub(rf"\s*(?:{marks})", "", text)
     if len(text) > 60 or " " in text and "," not in text and len(text.split()) > 4:
         return [text]
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def cell_source_of(items: list[str]) -> str | None:
-    """Cell source from Strategy/Source items, only where they state it."""
+    """Cell source from strategy/source or cell-source items, only where they state it
+    (rules in models/trial_schema/values.json)."""
+    table = cell_values()["cell_source_items"]
     keys = {compact(i) for i in items}
     joined = " ".join(i.casefold() for i in items)
-    has_nk = any(k in {"nk", "allogeneicnk", "cbnk", "nk92cell", "nk92"} for k in keys) or "nk cell" in joined
-    if has_nk:
-        if any("ipsc" in k for k in keys):
-            return "iPSC-derived NK"
-        if "cbnk" in keys:
-            return "cord blood NK"
-        if any(k.startswith("nk92") for k in keys):
-            return "NK-92 cell line"
-        if "allogeneicnk" in keys:
-            return "allogeneic NK"
-        return "NK"
-    if any("ipsc" in k for k in keys):
-        return "iPSC-derived"
-    if "allogeneic" in keys or "allogenic" in keys:
-        return "allogeneic"
-    if "autologous" in keys:
-        return "autologous"
+    present = {name for name, aliases in table["aliases"].items()
+               if keys & set(aliases) or any(k.startswith(a) for k in keys for a in aliases if len(a) >= 4)}
+    if "nk cell" in joined:
+        present.add("nk")
+    for rule in table["rules"]:
+        if all(name in present for name in rule["all"]):
+            return rule["source"]
     return None
 
 

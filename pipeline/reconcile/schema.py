@@ -1,7 +1,9 @@
 """Field catalogue, pandas frames, pandera schemas and the Frictionless descriptor of the exports.
 
-:data:`TRIAL_FIELDS` is the single description of the trial dataset: the pandera schema, the
-DuckDB column types, the CSV serialisation and datapackage.json are all derived from it.
+:data:`TRIAL_FIELDS` is the single description of the trial dataset (version
+:data:`TRIAL_SCHEMA_VERSION`, documented field by field in ``models/trial_schema/README.md``):
+the pandera schema, the DuckDB column types, the CSV serialisation and datapackage.json are all
+derived from it. Bump the version when a field is added, renamed or changes meaning.
 """
 
 from __future__ import annotations
@@ -14,18 +16,20 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline.errors import SchemaValidationError
-from pipeline.reconcile.model import TRIAL_COLUMNS, TrialDataset, plain
+from pipeline.reconcile.model import TRIAL_COLUMNS, TrialDataset, plain, value_text
 from pipeline.reconcile.normalize import (
     BINDING_FORMATS,
     BINDING_ORIGINS,
     CELL_SOURCES,
     PHASES,
-    REGISTRIES,
     STATUSES,
 )
+from pipeline.registry_ids import registries
 
-REGISTRY_ID_PATTERN = r"^(NCT\d{8}|ChiCTR\d+|ISRCTN\d+|ACTRN\d+|jRCT\w+|CTRI/[\w/-]+|EUCTR[\w-]+|DRKS\d+)$"
-REGISTRY_NAMES = sorted({name for _, name in REGISTRIES} | {"other"})
+TRIAL_SCHEMA_VERSION = "2.0.0"
+REGISTRY_ID_PATTERN = registries().full_pattern
+REGISTRY_NAMES = sorted({*registries().names, "other"})
+IDENTIFIED_BY = ("registry_id", "study_name", "product+citation")
 RULES = ("table-over-narrative", "stated-over-NA", "primary-table", "narrative-tie-break",
          "trial-specific-over-pooled", "unresolved")
 
@@ -46,7 +50,14 @@ class FieldSpec:
 
 
 _COMBINATION = "STRUCT(agent VARCHAR, drug_class VARCHAR)[]"
+_EXTRAS = ("STRUCT(label VARCHAR, \"column\" VARCHAR, value VARCHAR, \"table\" INTEGER, \"row\" INTEGER, "
+           "page INTEGER, x0 DOUBLE, top DOUBLE, x1 DOUBLE, bottom DOUBLE, reason VARCHAR)[]")
 _MENTIONS = "STRUCT(block VARCHAR, page INTEGER, block_type VARCHAR, start INTEGER, \"end\" INTEGER, sentence VARCHAR)[]"
+
+
+def _ci(prefix: str, what: str, unit: str) -> tuple[FieldSpec, FieldSpec]:
+    return (FieldSpec(f"{prefix}_ci_low", "number", "DOUBLE", f"Lower bound of the {what}'s 95% CI.", unit=unit, minimum=0),
+            FieldSpec(f"{prefix}_ci_high", "number", "DOUBLE", f"Upper bound of the {what}'s 95% CI.", unit=unit, minimum=0))
 
 
 def _pct(name: str, description: str) -> FieldSpec:
@@ -54,9 +65,14 @@ def _pct(name: str, description: str) -> FieldSpec:
 
 
 TRIAL_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("registry_id", "string", "VARCHAR", "Trial registry id as registered (NCT########, ChiCTR…); primary key.",
-              pattern=REGISTRY_ID_PATTERN, required=True),
-    FieldSpec("registry", "string", "VARCHAR", "Registry the id belongs to.", enum=tuple(REGISTRY_NAMES), required=True),
+    FieldSpec("trial_id", "string", "VARCHAR", "Primary key: the registry id; for a trial printed without one, "
+              "'study:<acronym>' or 'product:<product>|ref:<citation>'.", required=True),
+    FieldSpec("registry_id", "string", "VARCHAR", "Trial registry id as registered (NCT########, ChiCTR…; models/lexicons/registry_ids.json).",
+              pattern=REGISTRY_ID_PATTERN),
+    FieldSpec("registry", "string", "VARCHAR", "Registry the id belongs to.", enum=tuple(REGISTRY_NAMES)),
+    FieldSpec("registry_ids", "list[string]", "VARCHAR[]", "Every registry id the sources give the trial (the first is registry_id)."),
+    FieldSpec("identified_by", "string", "VARCHAR", "What identifies the trial: its registry id, its study acronym, or product + citation.",
+              enum=IDENTIFIED_BY, required=True),
     FieldSpec("in_tables", "boolean", "BOOLEAN", "The trial is listed in at least one table of the review.", required=True),
     FieldSpec("in_text", "boolean", "BOOLEAN", "The id is printed in the review's text (narrative, legends or references).", required=True),
     FieldSpec("tables", "list[integer]", "INTEGER[]", "Numbers of the tables that list the trial."),
@@ -68,6 +84,8 @@ TRIAL_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("targets_incomplete", "boolean", "BOOLEAN", "The target list is open-ended as printed (\"BCMA, CD19, CD138, more\")."),
     FieldSpec("construct_notes", "list[string]", "VARCHAR[]", "Other words printed with the target/product name (Cocktail, UPenn, BCMA+PD1)."),
     FieldSpec("cell_source", "string", "VARCHAR", "Effector cell source where the review states it.", enum=CELL_SOURCES),
+    FieldSpec("costimulatory_domain", "string", "VARCHAR", "CAR costimulatory domain(s) (4-1BB, CD28, ...; joined with '/')."),
+    FieldSpec("binding_domain", "string", "VARCHAR", "Antigen-binding domain as printed (e.g. FMC63 scFv)."),
     FieldSpec("strategies", "list[string]", "VARCHAR[]", "Manufacturing/design strategy items (Table 1 Strategy/Source) and strategy under investigation (Table 2)."),
     FieldSpec("combination", "list[object]", _COMBINATION,
               "Combined agents or interventions as {agent, drug_class} pairs from the mechanism/regimen cells, paired by printed line; "
@@ -80,26 +98,46 @@ TRIAL_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("phase", "string", "VARCHAR", "Trial phase, ClinicalTrials.gov vocabulary (\"Early I\" -> Early Phase 1, \"I/II\" -> Phase 1/2).", enum=PHASES),
     FieldSpec("study_name", "string", "VARCHAR", "Study acronym printed with the phase or in the text (EVOLVE, KarMMa-3, CARTITUDE-1)."),
     FieldSpec("status", "string", "VARCHAR", "Recruitment status, ClinicalTrials.gov overall-status codes (\"Not recruiting\" -> ACTIVE_NOT_RECRUITING).", enum=STATUSES),
-    FieldSpec("enrollment", "integer", "INTEGER", "Number of patients (\"No. of Patient\").", unit="patients", minimum=0),
-    _pct("crs_grade3_pct", "Grade >= 3 cytokine release syndrome (first value of the printed \"CRS/ICANS\" pair)."),
-    _pct("icans_grade3_pct", "Grade >= 3 ICANS (second value of the printed \"CRS/ICANS\" pair)."),
+    FieldSpec("disease", "string", "VARCHAR", "Disease or indication as printed (LBCL, R/R MM, ...)."),
+    FieldSpec("setting", "string", "VARCHAR", "Treatment setting as printed (e.g. relapsed/refractory, first relapse)."),
+    FieldSpec("line_of_therapy", "string", "VARCHAR", "Line of therapy as printed (2L, >=3L, ...)."),
+    FieldSpec("prior_lines_median", "number", "DOUBLE", "Median number of prior lines of therapy.", unit="lines", minimum=0),
+    FieldSpec("enrollment", "integer", "INTEGER", "Number of patients enrolled / treated (\"No. of Patient\", \"Patients, n\").", unit="patients", minimum=0),
+    FieldSpec("evaluable", "integer", "INTEGER", "Number of patients evaluable for efficacy.", unit="patients", minimum=0),
+    FieldSpec("dose", "string", "VARCHAR", "Dose or dose level as printed."),
+    _pct("crs_grade3_pct", "Grade >= 3 cytokine release syndrome (a grade >= 3 column, or the first value of a grade >= 3 \"CRS/ICANS\" pair)."),
+    _pct("icans_grade3_pct", "Grade >= 3 ICANS / neurotoxicity (a grade >= 3 column, or the second value of a grade >= 3 \"CRS/ICANS\" pair)."),
     _pct("orr_pct", "Overall response rate."),
     FieldSpec("median_pfs_months", "number", "DOUBLE", "Median progression-free survival (null when not reached or not available).", unit="months", minimum=0),
     FieldSpec("pfs_not_reached", "boolean", "BOOLEAN", "Median PFS not yet reached (true), a number is given (false), not available (null)."),
-    _pct("cr_rate_pct", "Complete response rate (narrative)."),
-    FieldSpec("median_os_months", "number", "DOUBLE", "Median overall survival (narrative).", unit="months", minimum=0),
-    FieldSpec("median_dor_months", "number", "DOUBLE", "Median duration of response (narrative).", unit="months", minimum=0),
+    *_ci("median_pfs", "median PFS", "months"),
+    _pct("cr_rate_pct", "Complete response rate (CR, CR/sCR, CR/CRi as printed)."),
+    _pct("vgpr_pct", "Very good partial response or better."),
+    _pct("mrd_neg_pct", "Minimal residual disease negativity rate."),
+    FieldSpec("median_os_months", "number", "DOUBLE", "Median overall survival (null when not reached or not available).", unit="months", minimum=0),
+    FieldSpec("os_not_reached", "boolean", "BOOLEAN", "Median OS not yet reached (true), a number is given (false), not available (null)."),
+    *_ci("median_os", "median OS", "months"),
+    FieldSpec("median_dor_months", "number", "DOUBLE", "Median duration of response (null when not reached or not available).", unit="months", minimum=0),
+    FieldSpec("dor_not_reached", "boolean", "BOOLEAN", "Median DOR not yet reached (true), a number is given (false), not available (null)."),
+    *_ci("median_dor", "median DOR", "months"),
     FieldSpec("pfs_hr", "number", "DOUBLE", "Hazard ratio for progression-free survival vs control (narrative).", unit="ratio", minimum=0),
     FieldSpec("pfs_hr_ci_low", "number", "DOUBLE", "Lower bound of the PFS hazard ratio's 95% CI.", unit="ratio", minimum=0),
     FieldSpec("pfs_hr_ci_high", "number", "DOUBLE", "Upper bound of the PFS hazard ratio's 95% CI.", unit="ratio", minimum=0),
     FieldSpec("os_hr", "number", "DOUBLE", "Hazard ratio for overall survival vs control (narrative).", unit="ratio", minimum=0),
     FieldSpec("os_hr_ci_low", "number", "DOUBLE", "Lower bound of the OS hazard ratio's 95% CI.", unit="ratio", minimum=0),
     FieldSpec("os_hr_ci_high", "number", "DOUBLE", "Upper bound of the OS hazard ratio's 95% CI.", unit="ratio", minimum=0),
-    _pct("crs_any_pct", "Cytokine release syndrome of any grade (narrative)."),
-    _pct("icans_any_pct", "ICANS of any grade (narrative)."),
+    _pct("crs_any_pct", "Cytokine release syndrome of any grade."),
+    _pct("icans_any_pct", "ICANS / neurotoxicity of any grade."),
+    FieldSpec("follow_up_months", "number", "DOUBLE", "Median follow-up.", unit="months", minimum=0),
     FieldSpec("country", "string", "VARCHAR", "Trial location as printed, normalised to an English country name (\"USA\" = \"US\" = United States)."),
     FieldSpec("country_code", "string", "VARCHAR", "ISO 3166-1 alpha-2 code of the country.", pattern=r"^[A-Z]{2}$"),
+    FieldSpec("sponsor", "string", "VARCHAR", "Sponsor or developer as printed."),
     FieldSpec("citations", "list[integer]", "INTEGER[]", "Reference numbers the tables cite for the trial (the review's bibliography)."),
+    FieldSpec("references", "list[string]", "VARCHAR[]", "Citations printed as text (\"Neelapu 2017\") rather than reference numbers."),
+    FieldSpec("extras", "list[object]", _EXTRAS,
+              "Printed cells no trial field takes (unmapped columns, unreadable cells): {label, column, value, table, row, page, "
+              "x0, top, x1, bottom, reason}; nothing printed is dropped.",
+              csv_format="'label: value' items joined with '; '"),
     FieldSpec("narrative_mentions", "list[object]", _MENTIONS,
               "Every place the text prints the id: {block, page, block_type, start, end, sentence} (offsets inside the text block).",
               csv_format="'p<page>/<block>' items joined with '; '"),
@@ -130,7 +168,8 @@ SOURCE_FIELDS: tuple[FieldSpec, ...] = (
 
 CONFLICT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("conflict_id", "integer", "INTEGER", "Conflict number (one per trial and field).", minimum=1, required=True),
-    FieldSpec("registry_id", "string", "VARCHAR", "Trial registry id.", pattern=REGISTRY_ID_PATTERN, required=True),
+    FieldSpec("trial_id", "string", "VARCHAR", "Trial id (trials.trial_id).", required=True),
+    FieldSpec("registry_id", "string", "VARCHAR", "Trial registry id.", pattern=REGISTRY_ID_PATTERN),
     FieldSpec("field", "string", "VARCHAR", "Trial field the sources disagree on.", enum=PUBLIC_FIELDS, required=True),
     FieldSpec("value", "string", "VARCHAR", "This source's value after normalisation (null: the source prints NA)."),
     FieldSpec("raw", "string", "VARCHAR", "This source's value as printed."),
@@ -143,7 +182,8 @@ CONFLICT_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 EVIDENCE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("registry_id", "string", "VARCHAR", "Trial registry id.", pattern=REGISTRY_ID_PATTERN, required=True),
+    FieldSpec("trial_id", "string", "VARCHAR", "Trial id (trials.trial_id).", required=True),
+    FieldSpec("registry_id", "string", "VARCHAR", "Trial registry id.", pattern=REGISTRY_ID_PATTERN),
     FieldSpec("field", "string", "VARCHAR", "Trial field.", enum=PUBLIC_FIELDS, required=True),
     FieldSpec("value", "string", "VARCHAR", "Normalised value as text (null: printed NA)."),
     FieldSpec("raw", "string", "VARCHAR", "Value as printed."),
@@ -158,15 +198,14 @@ EVIDENCE_FIELDS: tuple[FieldSpec, ...] = (
 # --- frames ----------------------------------------------------------------------------------
 
 def dataset_frames(ds: TrialDataset) -> dict[str, pd.DataFrame]:
-    from pipeline.reconcile.merge import value_text
-
+    registry = {t.trial_id: t.registry_id for t in ds.trials}
     trials = frame([t.to_dict() for t in ds.trials], TRIAL_FIELDS)
     conflicts = frame([asdict(c) for c in ds.conflicts], CONFLICT_FIELDS)
     evidence_rows = []
     for ob in ds.evidence:
         bbox = tuple(round(v, 2) for v in ob.bbox) if ob.bbox else (None, None, None, None)
         evidence_rows.append({
-            "registry_id": ob.registry_id, "field": {"median_pfs": "median_pfs_months"}.get(ob.field, ob.field),
+            "trial_id": ob.trial_id, "registry_id": registry.get(ob.trial_id), "field": ob.field,
             "value": value_text(ob.value), "raw": ob.raw, "source": ob.source, "extractor": ob.extractor,
             "table": ob.table, "row": ob.row, "column": ob.column, "page": ob.page,
             "x0": bbox[0], "top": bbox[1], "x1": bbox[2], "bottom": bbox[3], "block": ob.block,
@@ -205,7 +244,8 @@ def frame(rows: list[dict], specs: tuple[FieldSpec, ...]) -> pd.DataFrame:
 def table_row_columns(ds: TrialDataset) -> list[tuple[str, str]]:
     """(column, duckdb type) of table_rows: position, registry id, then every printed column."""
     base = [("table", "INTEGER"), ("row", "INTEGER"), ("block", "INTEGER"), ("page", "INTEGER"),
-            ("x0", "DOUBLE"), ("top", "DOUBLE"), ("x1", "DOUBLE"), ("bottom", "DOUBLE"), ("registry_id", "VARCHAR")]
+            ("x0", "DOUBLE"), ("top", "DOUBLE"), ("x1", "DOUBLE"), ("bottom", "DOUBLE"), ("registry_id", "VARCHAR"),
+            ("trial_id", "VARCHAR")]
     names = [n for n, _ in base]
     extra: list[tuple[str, str]] = []
     for row in ds.table_rows:
@@ -342,7 +382,7 @@ def _provenance_check(df: pd.DataFrame) -> pd.Series:
     return (table & has_cell) | (~table & has_text)
 
 
-TRIALS_SCHEMA = _schema("trials", TRIAL_FIELDS, _trial_checks(), unique=["registry_id"])
+TRIALS_SCHEMA = _schema("trials", TRIAL_FIELDS, _trial_checks(), unique=["trial_id"])
 CONFLICTS_SCHEMA = _schema("conflicts", CONFLICT_FIELDS, [
     pa.Check(_provenance_check, name="every value has its provenance"),
     pa.Check(lambda df: df.groupby("conflict_id")["conflict_id"].transform("size") >= 2,
@@ -444,11 +484,11 @@ def table_schema(specs: tuple[FieldSpec, ...], csv: bool, primary_key: list[str]
 
 
 def datapackage(ds: TrialDataset, files: dict[str, str], duckdb_tables: list[str], source: dict | None = None) -> dict:
-    trials_csv = table_schema(TRIAL_FIELDS, csv=True, primary_key=["registry_id"])
-    trials_json = table_schema(TRIAL_FIELDS, csv=False, primary_key=["registry_id"])
+    trials_csv = table_schema(TRIAL_FIELDS, csv=True, primary_key=["trial_id"])
+    trials_json = table_schema(TRIAL_FIELDS, csv=False, primary_key=["trial_id"])
     resources = [
         {"name": "trials", "path": files["trials_csv"], "type": "table", "format": "csv", "mediatype": "text/csv",
-         "encoding": "utf-8", "title": "Trials (one row per registry id)",
+         "encoding": "utf-8", "title": "Trials (one row per trial)",
          "description": "Clinical trials reported by the review, merged over its tables and narrative. "
                         "List fields are joined with '; '.",
          "schema": trials_csv},
@@ -472,6 +512,7 @@ def datapackage(ds: TrialDataset, files: dict[str, str], duckdb_tables: list[str
     package: dict[str, Any] = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "review-extract-trials",
+        "version": TRIAL_SCHEMA_VERSION,
         "title": "Clinical trials reported in a review article",
         "description": "Structured dataset produced by review-extract: trials, conflicts between the review's tables "
                        "and narrative, and the evidence for every value.",

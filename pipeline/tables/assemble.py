@@ -8,31 +8,15 @@ from collections import defaultdict
 from pipeline.records import Cell, Table, TableRow, join_cell_lines
 from pipeline.tables.grid import ChunkGrid, match_columns
 from pipeline.tables.locate import TableChunk
-from pipeline.tables.vocabulary import ColumnSpec, load_vocabulary, slugify
+from pipeline.tables.vocabulary import ColumnSpec, load_vocabulary, map_columns
 
 PARTIAL = "partial result: "  # warnings that mean some content could not be structured
 REGISTRY_REF_RE = re.compile(r"^(?P<id>[A-Za-z][A-Za-z]*-?\d[\w-]*?)\s*(?:\[(?P<ref>[^\]]*)\])?\s*$")
 
 
 def _column_specs(labels: list[str]) -> list[tuple[str, ColumnSpec | None]]:
-    """Output key per printed column: the vocabulary's when most labels are known, else slugs."""
-    vocab = load_vocabulary()
-    matched = [vocab.match(lbl.split(": ", 1)[-1]) if lbl else None for lbl in labels]
-    known = sum(1 for m in matched if m)
-    use_vocab = known >= max(1, len(labels) // 2)
-    keys: list[tuple[str, ColumnSpec | None]] = []
-    seen: set[str] = set()
-    for label, spec in zip(labels, matched):
-        if use_vocab and spec and spec.key not in seen:
-            key, chosen = spec.key, spec
-        else:
-            key, chosen = slugify(label.split(": ", 1)[-1] if label else "column"), None
-        base, n = key, 2
-        while key in seen:
-            key, n = f"{base}_{n}", n + 1
-        seen.add(key)
-        keys.append((key, chosen))
-    return keys
+    """Output key per printed column, each label mapped on its own (unknown labels keep a slug)."""
+    return [(key, found.spec) for key, found in map_columns(labels)]
 
 
 def _chunk_column_map(first: ChunkGrid, grid: ChunkGrid, warnings: list[str], where: str) -> list[int | None]:
