@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REGISTRY_RE = re.compile(r"^(NCT\d{8}|ChiCTR\d+)$", re.IGNORECASE)
+from pipeline.registry_ids import registries
+
 ROW_META = ("table", "row", "block")
 
 
@@ -52,7 +53,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 def _row_key(row: dict[str, str]) -> str:
     for key, value in row.items():
-        if key not in ROW_META and REGISTRY_RE.match(value or ""):
+        if key not in ROW_META and registries().normalize(value or "")[1]:
             return value.upper()
     return " | ".join(v for k, v in row.items() if k not in ROW_META)
 
@@ -102,8 +103,8 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 def diff_trials(old_dir: Path, new_dir: Path, changes: Changes) -> None:
     """Trial-level diff over dataset/trials.jsonl (when both runs have a dataset)."""
-    old = {t["registry_id"]: t for t in _read_jsonl(old_dir / "dataset" / "trials.jsonl")}
-    new = {t["registry_id"]: t for t in _read_jsonl(new_dir / "dataset" / "trials.jsonl")}
+    old = {t.get("trial_id") or t["registry_id"]: t for t in _read_jsonl(old_dir / "dataset" / "trials.jsonl")}
+    new = {t.get("trial_id") or t["registry_id"]: t for t in _read_jsonl(new_dir / "dataset" / "trials.jsonl")}
     if not old or not new:
         changes.trials = {"compared": False}
         return
