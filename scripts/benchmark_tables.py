@@ -80,15 +80,15 @@ def _pdfplumber(settings: dict | None) -> Callable[[Path], list[PredictedTable]]
 
 
 def _pymupdf(pdf: Path) -> list[PredictedTable]:
-    with contextlib.redirect_stdout(sys.stderr):  # its import advertises an add-on on stdout
+    out = []
+    with contextlib.redirect_stdout(sys.stderr):  # it advertises an add-on on stdout
         import pymupdf
 
-    out = []
-    with pymupdf.open(pdf) as handle:
-        for number, page in enumerate(handle, start=1):
-            for table in page.find_tables().tables:
-                grid = [[cell or "" for cell in row] for row in table.extract()]
-                out.append(PredictedTable(number, grid, tuple(table.bbox)))
+        with pymupdf.open(pdf) as handle:
+            for number, page in enumerate(handle, start=1):
+                for table in page.find_tables().tables:
+                    grid = [[cell or "" for cell in row] for row in table.extract()]
+                    out.append(PredictedTable(number, grid, tuple(table.bbox)))
     return out
 
 
