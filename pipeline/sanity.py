@@ -25,7 +25,8 @@ from pipeline.tables.vocabulary import load_vocabulary
 
 # A numeric cell: a number, a ratio or list of numbers ("2/4", "6.5/1.6", "1, 2"), a range, or NA-like.
 _NUM = r"[<>≤≥~]?\s*\d+(?:[.,]\d+)?\s*%?"
-NUMBER_RE = re.compile(rf"^{_NUM}(?:\s*(?:/|-|–|,|to)\s*(?:{_NUM}|NA|NR|N/A))*$|^(?:NA|NR)(?:\s*/\s*{_NUM})+$",
+_CI = rf"(?:\s*\(\s*{_NUM}\s*(?:-|–|to|,)\s*(?:{_NUM}|NE|NR|NA)\s*\))?"  # "18.4 (14.9–NE)"
+NUMBER_RE = re.compile(rf"^{_NUM}(?:\s*(?:/|-|–|,|to)\s*(?:{_NUM}|NA|NR|N/A))*{_CI}$|^(?:NA|NR)(?:\s*/\s*{_NUM})+$",
                        re.IGNORECASE)
 MISSING = {"", "na", "n/a", "nr", "nd", "-", "–", "—", "not reported", "not available", "not yet reached", "ne"}
 PERCENT_NUMBER_RE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
@@ -91,7 +92,7 @@ def check_tables(tables: Iterable[Table], chunks: Iterable | None = None) -> lis
         for key in registry_keys:
             for row in table.rows:
                 value = _cell(table, row, key)
-                if value and not registries().normalize(value)[1]:
+                if value and not registries().valid_ids(value):
                     flags.append(Flag("registry_id", table.number, row.row, key, value,
                                       f"{where} row {row.row} {key}: {value!r} is not a trial registry id"))
         # Text in a numeric column; percentages over 100.

@@ -21,6 +21,7 @@ from typing import Any
 from pipeline.entities.lexicon import compact
 from pipeline.reconcile import lexicon
 from pipeline.reconcile import normalize as nz
+from pipeline.registry_ids import registries
 
 NOT_REACHED = ("not reached",)
 _NUM = r"\d+(?:[.,·]\d+)?"
@@ -202,6 +203,16 @@ def _median_time(out: ParsedCell, text: str, fields, unit) -> None:
     out.add(fields[0], value, **extra)
 
 
+def _duration(out: ParsedCell, text: str, fields, unit) -> None:
+    """A duration in months ("8.5 mo", "4 weeks", "12"): follow-up."""
+    read = read_median(text, unit)
+    if read is None or read[0] == NOT_REACHED:
+        out.unread = True
+        return
+    (_, months), extra = read
+    out.add(fields[0], months, **{k: v for k, v in extra.items() if k == "unit_printed"})
+
+
 def _phase(out: ParsedCell, text: str, fields, unit) -> None:
     phase, study = nz.normalize_phase(text)
     if phase is None and study is None:
@@ -247,10 +258,10 @@ def _registry_id(out: ParsedCell, text: str, fields, unit) -> None:
     for ref in refs:
         out.citations.extend(int(n) for n in re.findall(r"\d+", ref))
     rest = re.sub(r"\[[^\]]*\]", " ", rest).strip(" ,;/")
-    name = nz.study_name_of(rest) if ids else None
-    if name and re.search(r"[A-Za-z]{2}", name):
-        out.add("study_name", name)
-    if not ids:
+    name = nz.study_name_of(rest)
+    if name and re.search(r"[A-Za-z]{2}", name) and not registries().looks_like_id(name):
+        out.add("study_name", name)  # "KarMMa (NCT03361748)", or a study printed without its id
+    elif not ids:
         out.unread = True
 
 
@@ -346,7 +357,7 @@ def _row_level(out: ParsedCell, text: str, fields, unit) -> None:
 PARSERS: dict[str, Callable[[ParsedCell, str, tuple, str | None], None]] = {
     "text": _text, "int": _int, "median_count": _median_count, "percent": _percent,
     "percent_pair": _percent_pair, "any_grade3_pair": _percent_pair, "ratio": _ratio,
-    "median_time": _median_time, "phase": _phase, "study_name": _study_name, "status": _status,
+    "median_time": _median_time, "duration": _duration, "phase": _phase, "study_name": _study_name, "status": _status,
     "country": _country, "registry_id": _registry_id, "citation": _citation, "target": _target,
     "target_product": _target_product, "product": _product, "costimulatory_domain": _costimulatory,
     "cell_source": _cell_source, "strategy_source": _strategy_source, "strategy": _strategy,
@@ -361,7 +372,7 @@ def parse_cell(parser: str, text: str, fields: tuple[str, ...], unit: str | None
     column's default unit ("PFS, weeks")."""
     out = ParsedCell()
     text = text or ""
-    if parser == "median_time":
+    if parser in ("median_time", "duration"):
         unit = time_unit(re.sub(r"\b(?:median|m)\b", "", label.casefold()).replace("mpfs", "").replace("mos", ""),
                          None) or unit
     if nz.is_missing(text) or (parser not in ("median_time",) and is_missing(text)):

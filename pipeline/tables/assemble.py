@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 
 from pipeline.records import Cell, Table, TableRow, join_cell_lines
+from pipeline.registry_ids import registries
 from pipeline.tables.grid import ChunkGrid, match_columns
 from pipeline.tables.locate import TableChunk
 from pipeline.tables.vocabulary import ColumnSpec, load_vocabulary, map_columns
@@ -84,12 +85,14 @@ def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]]) -> Table:
 
 
 def _split_registry_ref(cells: dict[str, Cell], key: str, warnings: list[str], where: str) -> None:
-    """Split "NCT03430011 [29]" into the registry id cell and its citation cell ("ref")."""
+    """Split "NCT03430011 [29]" into the registry id cell and its citation cell ("ref"); a cell
+    that holds more than an id ("KarMMa (NCT03361748)") stays whole."""
     cell = cells[key]
     text = join_cell_lines(cell.lines)
     m = REGISTRY_REF_RE.match(text)
     if not m:
-        warnings.append(f"{where}: registry cell {text!r} is not an id with an optional [citation]")
+        if not registries().valid_ids(text):
+            warnings.append(f"{where}: registry cell {text!r} holds no registry id")
         return
     cell.lines = [m.group("id")]
     ref = (m.group("ref") or "").strip()
