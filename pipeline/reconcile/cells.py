@@ -25,7 +25,8 @@ from pipeline.registry_ids import registries
 
 NOT_REACHED = ("not reached",)
 _NUM = r"\d+(?:[.,·]\d+)?"
-_CI_RE = re.compile(rf"[(\[]\s*(?:95\s*%\s*CI[:,]?\s*)?({_NUM})\s*(?:-|–|—|to|,)\s*({_NUM})\s*[)\]]", re.I)
+# "(65–81)", "(95% CI 3.3–15.0)", "(14.9–NE)": an upper bound not estimable stays None
+_CI_RE = re.compile(rf"[(\[]\s*(?:95\s*%\s*CI[:,]?\s*)?({_NUM})\s*(?:-|–|—|to|,)\s*({_NUM}|NE|NR|NA)\s*[)\]]", re.I)
 _FRACTION_RE = re.compile(rf"^(\d+)\s*/\s*(\d+)\b")
 _PERCENT_IN_RE = re.compile(rf"({_NUM})\s*%")
 _LEADING_RE = re.compile(rf"^(?:(?:grade\s*|gr\s*|g)?[≥>]?=?\s*3\s*:|[<>≤≥~≈])?\s*({_NUM})", re.I)
