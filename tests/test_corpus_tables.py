@@ -33,8 +33,8 @@ from tests.realworld.scoring import (
 )
 
 # Cell accuracy floors per subset: measured 2026-12-04 on the whole corpus (ICDAR 12.5%,
-# articles 35.5%), minus about one point.
-FLOORS = {"icdar2013": 0.115, "articles": 0.34}
+# articles 29.3%), minus about one point.
+FLOORS = {"icdar2013": 0.115, "articles": 0.28}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_corpus_is_complete():
     assert sum(len(d.alternatives) == 2 for d in docs) == 4
     assert all(d.alternatives[0] and all(g.cells for g in d.alternatives[0]) for d in docs)
     articles = article_documents()
-    assert sum(d.subset == "articles" for d in articles) >= 5
+    assert sum(d.subset == "articles" for d in articles) >= 7
     assert sum(d.subset == "negatives" for d in articles) >= 2
 
 
