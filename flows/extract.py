@@ -29,7 +29,7 @@ from pipeline.reconcile import TrialDataset, reconcile, write_dataset
 from pipeline.records import Table, TextBlock
 from pipeline.sanity import check_tables
 from pipeline.tables import PARTIAL, TableChunk, extract_tables
-from pipeline.text_layer import build_text_blocks
+from pipeline.text_layer import build_text_blocks, narrative_warnings
 
 StageCallback = Callable[[str, str], None]  # (stage, "start" | "done")
 
@@ -139,7 +139,7 @@ def _run_stages(pdf: str, out: str, password: str | None, notify: StageCallback 
     info = document_info(doc, blocks)
     flags = check_tables(tables, chunks)  # suspicious cells, rows and chunks (pipeline/sanity.py)
     warnings = (doc.warnings + [w for t in tables for w in t.warnings] + [f.message for f in flags]
-                + entities.warnings + dataset.warnings)
+                + narrative_warnings(blocks) + entities.warnings + dataset.warnings)
     partial = doc.partial or any(w.startswith(PARTIAL) for t in tables for w in t.warnings)
     counts = {"tables": len(tables), "table_rows": sum(len(t.rows) for t in tables), "text_blocks": len(blocks),
               "entities": len(entities.entities), "text_facts": len(entities.facts),

@@ -29,6 +29,7 @@ from pipeline.errors import (
     NoTextLayerError,
     ReviewExtractError,
 )
+from pipeline.fonts import FontStyle, base_font_name, differ_in_weight, mark_weights, page_font_styles, style_from_name
 from pipeline.parallel import worker_processes
 from pipeline.records import BBox, Fill, PageLayout, Rule, Word
 
@@ -58,6 +59,7 @@ class LoadedPage(PageLayout):
     rotated_words: list[Word] = field(default_factory=list)  # one Word per rotated line (page frame)
     text_turned: int = 0  # degrees the page's text was turned to read upright (rotated text matrix)
     image_cover: float = 0.0  # share of the page covered by its largest image (a scanned page: ~1)
+    fonts: dict[str, FontStyle] = field(default_factory=dict)  # by font name without subset tag
 
 
 @dataclass(slots=True)
@@ -250,7 +252,7 @@ def _font(chars: list[dict]) -> str:
     return max(counts, key=counts.get)
 
 
-def _words_from_chars(chars: list[dict], page_number: int) -> list[Word]:
+def _words_from_chars(chars: list[dict], page_number: int, fonts: dict[str, FontStyle]) -> list[Word]:
     """Words of upright glyphs: split at space characters and at gaps wider than WORD_GAP_RATIO."""
     if not chars:
         return []
@@ -259,7 +261,7 @@ def _words_from_chars(chars: list[dict], page_number: int) -> list[Word]:
     raw = extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, y_tolerance=3, y_tolerance_ratio=0.3,
                         keep_blank_chars=False, use_text_flow=False, return_chars=True)
     words = []
-    for w in _split_at_weight_changes(raw):
+    for w in _split_at_weight_changes(raw, fonts):
         glyphs = w["chars"]
         text = w["text"]
         if len(glyphs) == 1 and _CID_RE.match(text):
@@ -277,16 +279,11 @@ def _words_from_chars(chars: list[dict], page_number: int) -> list[Word]:
             top = statistics.median(c["top"] for c in glyphs)
             bottom = statistics.median(c["bottom"] for c in glyphs)
         words.append(Word(text=text, x0=w["x0"], top=top, x1=w["x1"], bottom=bottom,
-                          fontname=_font(glyphs).split("+")[-1], size=round(size, 2), page=page_number))
+                          fontname=base_font_name(_font(glyphs)), size=round(size, 2), page=page_number))
     return words
 
 
-def _is_bold_font(name: str) -> bool:
-    name = name.lower()
-    return "bold" in name or "black" in name or "heavy" in name or name.endswith((".b", "-b", ",b"))
-
-
-def _split_at_weight_changes(raw: list[dict]) -> list[dict]:
+def _split_at_weight_changes(raw: list[dict], fonts: dict[str, FontStyle]) -> list[dict]:
     """Split a word where bold and regular glyphs touch ("Table 1" + "Patient-provider ...").
 
     Other font changes inside a word (a quote or bullet from a symbol font) do not split it.
@@ -298,9 +295,12 @@ def _split_at_weight_changes(raw: list[dict]) -> list[dict]:
         if all(c["fontname"] == first for c in glyphs):
             out.append(w)
             continue
+        def style(char: dict) -> FontStyle:
+            return fonts.get(char["fontname"]) or style_from_name(char["fontname"])
+
         runs: list[list[dict]] = [[glyphs[0]]]
         for c in glyphs[1:]:
-            if _is_bold_font(c["fontname"]) != _is_bold_font(runs[-1][-1]["fontname"]) and c["text"].strip() \
+            if differ_in_weight(style(c), style(runs[-1][-1])) and c["text"].strip() \
                     and runs[-1][-1]["text"].strip():
                 runs.append([c])
             else:
@@ -315,11 +315,12 @@ def _split_at_weight_changes(raw: list[dict]) -> list[dict]:
     return out
 
 
-def _rotated_lines(chars: list[dict], angle: int, width: float, height: float, page_number: int) -> list[Word]:
+def _rotated_lines(chars: list[dict], angle: int, width: float, height: float, page_number: int,
+                   fonts: dict[str, FontStyle]) -> list[Word]:
     """Lines of text set in a minority direction, as one Word each, boxed in the page frame."""
     turn, tw, th = _turner(angle, width, height)
     back = _unturner(angle, width, height)
-    words = _words_from_chars(_turned_chars(chars, turn), page_number)
+    words = _words_from_chars(_turned_chars(chars, turn), page_number, fonts)
     from pipeline.geometry import (  # local: geometry imports records only
         group_lines,
         split_line,
@@ -337,6 +338,7 @@ def _rotated_lines(chars: list[dict], angle: int, width: float, height: float, p
 def _page_layout(page, number: int) -> LoadedPage:
     """One page's words, rules, fills and art, its dominant text direction turned upright."""
     chars = page.chars
+    fonts = page_font_styles(page)
     counts = {0: 0, 90: 0, 180: 0, 270: 0}
     angles = []
     for c in chars:
@@ -366,14 +368,14 @@ def _page_layout(page, number: int) -> LoadedPage:
             rel = (angle - dominant) % 360
             if rel == 0:
                 continue
-            rotated += _rotated_lines(group, rel, width, height, number)
+            rotated += _rotated_lines(group, rel, width, height, number, fonts)
     area = max(width * height, 1.0)
     cover = max(((i["x1"] - i["x0"]) * (i["bottom"] - i["top"]) / area for i in page.images), default=0.0)
     return LoadedPage(number=number, width=width, height=height,
                       rotation=(int(page.rotation or 0) + dominant) % 360,
-                      words=_words_from_chars(main_chars, number), rules=rules, fills=fills,
+                      words=_words_from_chars(main_chars, number, fonts), rules=rules, fills=fills,
                       graphics=graphics, rotated_words=rotated, text_turned=dominant,
-                      image_cover=min(cover, 1.0))
+                      image_cover=min(cover, 1.0), fonts={base_font_name(k): v for k, v in fonts.items()})
 
 
 def _cause(exc: BaseException) -> BaseException:
@@ -542,6 +544,7 @@ def load_pdf(path: str | Path, password: str | None = None,
         raise CorruptPdfError(f"{path}: the PDF has no pages")
     if failed == len(pages):
         raise CorruptPdfError(f"{path}: damaged PDF, none of its {len(pages)} pages can be read")
+    mark_weights(pages)
     scanned = [p.number for p in pages if not p.words and getattr(p, "image_cover", 0.0) > 0.5]
     if scanned and any(p.words for p in pages):
         listed = ", ".join(map(str, scanned[:10])) + (" …" if len(scanned) > 10 else "")

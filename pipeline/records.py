@@ -22,22 +22,17 @@ class Word:
     top: float
     x1: float
     bottom: float
-    fontname: str
+    fontname: str  # without the subset tag
     size: float
     page: int
+    # Judged by pipeline.fonts from the font actually used (outlines, descriptor), relative
+    # to the document's body font; set by the loader.
+    bold: bool = False
+    italic: bool = False
 
     @property
     def bbox(self) -> BBox:
         return (self.x0, self.top, self.x1, self.bottom)
-
-    @property
-    def bold(self) -> bool:
-        return "bold" in self.fontname.lower()
-
-    @property
-    def italic(self) -> bool:
-        name = self.fontname.lower()
-        return "italic" in name or "oblique" in name
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,12 @@ enter the narrative; text drawn inside figures is kept apart as ``figure_text``.
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.geometry import dominant_size, group_lines, inside, split_line, union_bbox
+from pipeline.geometry import group_lines, inside, split_line, union_bbox
 from pipeline.records import BBox, Line, PageLayout, TextBlock, Word
 
 HEAD_BAND = 0.07  # top/bottom share of the page where running heads and folios live
@@ -177,12 +178,57 @@ def _reading_order(pieces: list[_Piece]) -> list[_Piece]:
     return ordered
 
 
+@dataclass(frozen=True, slots=True)
+class BodyStyle:
+    """The document's running-text style, measured on its own pages."""
+
+    size: float  # font size carrying most narrative characters
+    fontname: str  # the font that sets most of them
+    pitch: float  # baseline-to-baseline distance of consecutive body lines
+    column_width: float  # the commonest width of a full body line
+
+
+def body_style(words: list[Word]) -> BodyStyle:
+    """The dominant paragraph style of *words* (narrative words: tables, figures, running heads gone)."""
+    chars: Counter[tuple[float, str]] = Counter()
+    for w in words:
+        chars[(w.size, w.fontname)] += len(w.text)
+    if not chars:
+        return BodyStyle(0.0, "", 0.0, 0.0)
+    (size, font), _ = chars.most_common(1)[0]
+    widths: Counter[int] = Counter()
+    pitches: list[float] = []
+    by_page: dict[int, list[Word]] = {}
+    for w in words:
+        if w.fontname == font and abs(w.size - size) < 0.1:
+            by_page.setdefault(w.page, []).append(w)
+    for page_words in by_page.values():
+        lines = [ln for ln in group_lines(page_words) for ln in split_line(ln, 1.2 * size)]
+        for ln in lines:
+            if len(ln.words) >= 5:
+                widths[round((ln.x1 - ln.x0) / 5) * 5] += 1
+        lines.sort(key=lambda ln: (round(ln.x0 / 20), ln.top))
+        pitches += [b.top - a.top for a, b in zip(lines, lines[1:])
+                    if 0 < b.top - a.top < 2.5 * size and abs(a.x0 - b.x0) < 20]
+    column_width = float(widths.most_common(1)[0][0]) if widths else 0.0
+    pitch = statistics.median(pitches) if pitches else 1.2 * size
+    return BodyStyle(size=size, fontname=font, pitch=pitch, column_width=column_width)
+
+
 def _is_heading_line(line: Line, body_size: float) -> bool:
-    styled = all(w.bold for w in line.words) or all(w.italic for w in line.words)
-    return styled and line.size >= 0.85 * body_size
+    """Set apart from running text by weight, slant or size.
+
+    An italic line that ends a clause (".", ",", ";") is running text set in italics (a
+    product name wrapped onto its own line), not a heading.
+    """
+    bold = all(w.bold for w in line.words)
+    italic = all(w.italic for w in line.words) and not line.text.rstrip().endswith((".", ",", ";"))
+    larger = line.size >= 1.15 * body_size
+    return (bold or italic or larger) and line.size >= 0.85 * body_size
 
 
-def _starts_block(prev: _Piece, cur: _Piece, col_x0: float, body_size: float) -> bool:
+def _starts_block(first: _Piece, prev: _Piece, cur: _Piece, col_x0: float, body_size: float) -> bool:
+    """Does *cur* open a new block after *prev* (the last line of the block opened by *first*)?"""
     a, b = prev.line, cur.line
     if cur.column != prev.column or b.page != a.page:
         return True
@@ -195,6 +241,8 @@ def _starts_block(prev: _Piece, cur: _Piece, col_x0: float, body_size: float) ->
     if FIGURE_CAPTION_RE.match(b.text) or REFERENCE_START_RE.match(b.text):
         return True
     indent = 0.6 * b.size
+    if REFERENCE_START_RE.match(first.line.text) and b.x0 - first.line.x0 > indent:
+        return False  # the hanging indent of a numbered reference's wrapped lines
     return b.x0 - col_x0 > indent and a.x0 - col_x0 <= indent  # first-line indent opens a paragraph
 
 
@@ -296,8 +344,6 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
 
     *excluded* maps a page number to regions (tables) whose words are not text-layer text.
     """
-    all_words = [w for p in pages for w in p.words]
-    body_size = dominant_size(all_words)
     heads = running_heads(pages)
     figure_boxes = {p.number: figure_regions(p) for p in pages}
     side_text = _side_text(pages, heads)
@@ -323,9 +369,11 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
                 body_words += piece.words
         kept.append((page, body_words, figure_words))
     dehyphenator = Dehyphenator([w.text for _, ws, _ in kept for w in ws])
+    body = body_style([w for _, ws, _ in kept for w in ws])
+    body_size = body.size
 
     blocks: list[TextBlock] = []
-    section = "front"
+    reading = _Reading()
     title_size = max((w.size for w in pages[0].words), default=0) if pages else 0
     for page, words, figure_words in kept:
         pieces = _split_columns(group_lines(words), page, 1.2 * body_size)
@@ -334,14 +382,14 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
         col_x0 = {c: min((p.line.x0 for p in pieces if p.column == c), default=0.0) for c in (0, 1, 2)}
         groups: list[list[_Piece]] = []
         for piece in pieces:
-            if groups and not _starts_block(groups[-1][-1], piece, col_x0[piece.column], body_size):
+            if groups and not _starts_block(groups[-1][0], groups[-1][-1], piece, col_x0[piece.column], body_size):
                 groups[-1].append(piece)
             else:
                 groups.append([piece])
         for group in groups:
             lines = [p.line for p in group]
             text = join_lines([ln.text for ln in lines], dehyphenator)
-            kind, section = _classify(lines, text, section, page.number, body_size, title_size)
+            kind = _classify(lines, text, reading, page.number, body, title_size)
             entries = _abbreviation_entries(lines) if kind == "abbreviation" else [lines]
             prev = blocks[-1] if blocks else None
             head = entries[0]
@@ -404,24 +452,70 @@ def _abbreviation_entries(lines: list[Line]) -> list[list[Line]]:
     return entries
 
 
-def _classify(lines: list[Line], text: str, section: str, page: int, body_size: float,
-              title_size: float) -> tuple[str, str]:
-    """Block type, and the section the document is in after this block."""
+@dataclass(slots=True)
+class _Reading:
+    """Where the reader is in the document: front matter until the body starts, then sections."""
+
+    section: str = "front"  # front, body, reference, abbreviation
+    title_seen: bool = False
+
+
+def _is_prose(lines: list[Line], text: str, body: BodyStyle) -> bool:
+    """Running text in (about) the body style: several full lines of mostly lower-case words.
+
+    This is where the front matter ends when no heading announces the body: an abstract or
+    first paragraph looks like this, an author list, affiliation or journal banner does not.
+    """
+    if len(lines) < 3 or not body.column_width:
+        return False
+    size = statistics.median(ln.size for ln in lines)
+    if abs(size - body.size) > 1.5:
+        return False
+    full = sum(1 for ln in lines[:-1] if ln.x1 - ln.x0 >= 0.8 * body.column_width)
+    words = [w for w in text.split() if w[:1].isalpha()]
+    lower = sum(1 for w in words if w[0].islower())
+    return full >= 2 * (len(lines) - 1) / 3 and bool(words) and lower >= 0.4 * len(words)
+
+
+def _classify(lines: list[Line], text: str, reading: _Reading, page: int, body: BodyStyle,
+              title_size: float) -> str:
+    """Block type; advances *reading* past the front matter and into named sections.
+
+    The front matter ends at the first heading after the title, or at the first block of
+    running text, whichever comes first: found from the page's styles, not heading names.
+    """
     size = max(ln.size for ln in lines)
-    heading = all(_is_heading_line(ln, body_size) for ln in lines) and len(lines) <= 3
-    if page == 1 and size >= title_size - 0.1 and section == "front":
-        return "title", section
+    heading = all(_is_heading_line(ln, body.size) for ln in lines) and len(lines) <= 3
+    name = text.strip().lower().rstrip(":")
+    front = reading.section == "front"
+    if page == 1 and size >= title_size - 0.1 and front:
+        reading.title_seen = True
+        return "title"
+    if len(lines) == 1 and name in SECTION_TYPES:
+        reading.section = SECTION_TYPES[name]
+        return "heading"
     if heading:
-        name = text.strip().lower().rstrip(":")
-        if name == "abstract" or section == "front" and name in ("background", "introduction"):
-            return "heading", "body"
-        return "heading", SECTION_TYPES.get(name, "body" if section != "front" else "front")
+        if not front or reading.title_seen or page > 1:
+            reading.section = "body"
+        return "heading"
     if FIGURE_CAPTION_RE.match(text):
-        return "caption", section
-    if section in ("reference", "abbreviation"):
-        return section, section
-    if section == "front":
-        return "front_matter", section
-    if size < body_size - 1.0:
-        return "footnote", section
-    return "paragraph", section
+        return "caption"
+    if reading.section in ("reference", "abbreviation"):
+        return reading.section
+    if front:
+        if not _is_prose(lines, text, body):
+            return "front_matter"
+        reading.section = "body"
+    if size < body.size - 1.0:
+        return "footnote"
+    return "paragraph"
+
+
+def narrative_warnings(blocks: list[TextBlock]) -> list[str]:
+    """What a user must hear about the narrative: a document where no running text was found."""
+    if any(b.type == "paragraph" for b in blocks):
+        return []
+    counts = Counter(b.type for b in blocks)
+    found = ", ".join(f"{n} {t}" for t, n in counts.most_common()) or "no text blocks"
+    return [f"no paragraphs found in the narrative ({found}): entities and facts from the text are "
+            "missing"]
