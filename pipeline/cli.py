@@ -191,6 +191,31 @@ def report(
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
+@app.command()
+def inspect(
+    pdf: Path = typer.Argument(..., help="The PDF to look at."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the page images (page-NNN.png)."),
+    pages: str = typer.Option(None, "--pages", "-p", help="Pages to draw, e.g. 3,4 or 2-5 (default: all)."),
+    password: str = typer.Option(None, "--password", help="Password of an encrypted PDF."),
+    resolution: int = typer.Option(100, "--resolution", min=36, max=600, help="Image resolution in dpi."),
+) -> None:
+    """Draw what the table engine found (regions, captions, headers, column and row separators) over PAGES."""
+    from pipeline.inspect_tables import inspect_pages
+
+    def progress(message: str) -> None:
+        console.print(f"[dim]{escape(message)}[/dim]", soft_wrap=True)
+
+    try:
+        results = inspect_pages(pdf, pages, out, password=password, resolution=resolution, progress=progress)
+    except ReviewExtractError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except ValueError as exc:  # a bad --pages list
+        raise typer.BadParameter(str(exc), param_hint="--pages") from None
+    drawn = sum(r.chunks for r in results)
+    console.print(f"{len(results)} page image(s), {drawn} table chunk(s) drawn -> {out}")
+
+
 def main() -> None:  # pragma: no cover - entry point
     sys.exit(app())
 

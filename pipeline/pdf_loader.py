@@ -201,6 +201,18 @@ def _unturner(angle: int, width: float, height: float) -> Callable[[BBox], BBox]
     return _turner(back, tw, th)[0]
 
 
+def to_page_frame(page: PageLayout) -> Callable[[BBox], BBox]:
+    """Map a box of *page* (its text turned upright) back into the page as displayed.
+
+    The displayed page is pdfplumber's frame (/Rotate applied), the one its images show.
+    """
+    angle = getattr(page, "text_turned", 0)
+    if not angle:
+        return lambda b: b
+    width, height = (page.height, page.width) if angle in (90, 270) else (page.width, page.height)
+    return _unturner(angle, width, height)
+
+
 def _turned_chars(chars: list[dict], turn: Callable[[BBox], BBox]) -> list[dict]:
     out = []
     for c in chars:
