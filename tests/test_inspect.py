@@ -93,3 +93,34 @@ def test_cli_errors(tmp_path):
     bad_pages = run(str(BMC), "--pages", "12", "--out", str(tmp_path / "o"))
     assert bad_pages.returncode == 2 and "page 12 does not exist" in bad_pages.stderr
     assert not list((tmp_path).glob("o/*.png"))
+
+
+def test_table_drawn_in_place_on_page_with_rotated_text_matrix(tmp_path):
+    """A landscape table drawn with a rotated text matrix on an upright page: the loader turns
+    the text upright, the image shows the page as printed; the outline must surround the
+    table's (sideways) glyphs on the image."""
+    from tests.layouts import generate
+
+    pdf = generate.build(generate.STYLES["landscape_matrix"], tmp_path / "matrix.pdf")
+    results = inspect_pages(pdf, None, tmp_path / "out", resolution=RESOLUTION)
+    checked = 0
+    with pdfplumber.open(pdf) as doc:
+        for result in results:
+            page = doc.pages[result.page - 1]
+            sideways = [c for c in page.chars if abs(c["matrix"][1]) > abs(c["matrix"][0]) and c["text"].strip()]
+            if not result.chunks or len(sideways) < 50:
+                continue
+            box = _outline_box(result.path, page.height)
+            assert box is not None
+            x0, top, x1, bottom = box
+            inside = sum(1 for c in sideways
+                         if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom)
+            # The table holds many of the sideways glyphs (caption and footnote hold the rest),
+            # and its outline lies within the sideways text (a box turned the wrong way would not).
+            assert inside >= 0.3 * len(sideways), (result.page, box, inside, len(sideways))
+            slack = 10  # the region runs to the rules, a little past the glyphs
+            assert (min(c["x0"] for c in sideways) - slack <= x0 and x1 <= max(c["x1"] for c in sideways) + slack
+                    and min(c["top"] for c in sideways) - slack <= top
+                    and bottom <= max(c["bottom"] for c in sideways) + slack), (result.page, box)
+            checked += 1
+    assert checked >= 1
