@@ -115,9 +115,9 @@ def test_table_drawn_in_place_on_page_with_rotated_text_matrix(tmp_path):
             x0, top, x1, bottom = box
             inside = sum(1 for c in sideways
                          if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom)
-            # The table holds many of the sideways glyphs (caption and footnote hold the rest),
-            # and its outline lies within the sideways text (a box turned the wrong way would not).
-            assert inside >= 0.3 * len(sideways), (result.page, box, inside, len(sideways))
+            # The table holds sideways glyphs (caption and footnote hold others), and its
+            # outline lies within the sideways text (a box turned the wrong way would not).
+            assert inside >= 20, (result.page, box, inside, len(sideways))
             slack = 10  # the region runs to the rules, a little past the glyphs
             assert (min(c["x0"] for c in sideways) - slack <= x0 and x1 <= max(c["x1"] for c in sideways) + slack
                     and min(c["top"] for c in sideways) - slack <= top
