@@ -20,6 +20,7 @@ import io
 import logging
 import re
 import statistics
+import weakref
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -98,7 +99,8 @@ def style_from_name(fontname: str) -> FontStyle:
                      italic=bool(_NAME_ITALIC_RE.search(name)))
 
 
-_cache: dict[int, tuple[str, FontStyle]] = {}
+# Fonts described so far, per open PDF document (object numbers are only unique within one).
+_described: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def page_font_styles(page) -> dict[str, FontStyle]:
@@ -106,26 +108,27 @@ def page_font_styles(page) -> dict[str, FontStyle]:
     styles: dict[str, FontStyle] = {}
     try:
         resources = resolve1(page.page_obj.resources)
+        cache = _described.setdefault(page.page_obj.doc, {})
     except Exception:  # a damaged resource dictionary: names are all there is
         return styles
-    _collect(resources, styles, depth=0, seen=set())
+    _collect(resources, styles, cache, depth=0, seen=set())
     return styles
 
 
-def _collect(resources, styles: dict[str, FontStyle], depth: int, seen: set[int]) -> None:
+def _collect(resources, styles: dict[str, FontStyle], cache: dict, depth: int, seen: set[int]) -> None:
     if not isinstance(resources, dict) or depth > 4:
         return
     fonts = resolve1(resources.get("Font")) or {}
     if isinstance(fonts, dict):
         for ref in fonts.values():
             key = ref.objid if isinstance(ref, PDFObjRef) else id(ref)
-            if key not in _cache:
+            if key not in cache:
                 try:
-                    _cache[key] = _describe(resolve1(ref))
+                    cache[key] = _describe(resolve1(ref))
                 except Exception as exc:  # an unreadable font falls back to its name
                     log.debug("font %s not described: %s", key, exc)
                     continue
-            name, style = _cache[key]
+            name, style = cache[key]
             styles.setdefault(name, style)
     xobjects = resolve1(resources.get("XObject")) or {}
     if isinstance(xobjects, dict):
@@ -136,7 +139,7 @@ def _collect(resources, styles: dict[str, FontStyle], depth: int, seen: set[int]
                 seen.add(ref.objid)
             xobj = resolve1(ref)
             if isinstance(xobj, PDFStream) and _name(xobj.get("Subtype")) == "Form":
-                _collect(resolve1(xobj.get("Resources")), styles, depth + 1, seen)
+                _collect(resolve1(xobj.get("Resources")), styles, cache, depth + 1, seen)
 
 
 def _name(value) -> str:
@@ -206,6 +209,8 @@ def _stem_of_program(key: str, data: bytes) -> float | None:
         glyphs = tt.getGlyphSet()
         cmap = tt.getBestCmap() or {}
         names = [cmap[ord(c)] for c in _STEM_GLYPHS if ord(c) in cmap]
+        if len(names) < _MIN_STEM_GLYPHS:  # a subset without a Unicode cmap: its glyph names
+            names = [c for c in _STEM_GLYPHS if c in glyphs]
         return _median_stem(glyphs, names, 1000.0 / tt["head"].unitsPerEm)
     if key == "FontFile3":
         from fontTools.cffLib import CFFFontSet

@@ -218,13 +218,16 @@ def body_style(words: list[Word]) -> BodyStyle:
 def _is_heading_line(line: Line, body_size: float) -> bool:
     """Set apart from running text by weight, slant or size.
 
-    An italic line that ends a clause (".", ",", ";") is running text set in italics (a
-    product name wrapped onto its own line), not a heading.
+    A styled line that ends a clause (".", ",", ";") is a sentence set in bold or italics
+    (a product name wrapped onto its own line, a listed file), not a heading.
     """
-    bold = all(w.bold for w in line.words)
-    italic = all(w.italic for w in line.words) and not line.text.rstrip().endswith((".", ",", ";"))
+    if line.text.rstrip().endswith((".", ",", ";")):
+        return False
+    if all(w.bold for w in line.words):
+        return line.size >= 0.7 * body_size  # small bold headings of back matter count too
+    italic = all(w.italic for w in line.words)
     larger = line.size >= 1.15 * body_size
-    return (bold or italic or larger) and line.size >= 0.85 * body_size
+    return (italic or larger) and line.size >= 0.85 * body_size
 
 
 def _starts_block(first: _Piece, prev: _Piece, cur: _Piece, col_x0: float, body_size: float) -> bool:
@@ -458,6 +461,7 @@ class _Reading:
 
     section: str = "front"  # front, body, reference, abbreviation
     title_seen: bool = False
+    after_heading: bool = False  # the block before this one was a heading
 
 
 def _is_prose(lines: list[Line], text: str, body: BodyStyle) -> bool:
@@ -484,6 +488,13 @@ def _classify(lines: list[Line], text: str, reading: _Reading, page: int, body: 
     The front matter ends at the first heading after the title, or at the first block of
     running text, whichever comes first: found from the page's styles, not heading names.
     """
+    kind = _block_type(lines, text, reading, page, body, title_size)
+    reading.after_heading = kind == "heading"
+    return kind
+
+
+def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body: BodyStyle,
+                title_size: float) -> str:
     size = max(ln.size for ln in lines)
     heading = all(_is_heading_line(ln, body.size) for ln in lines) and len(lines) <= 3
     name = text.strip().lower().rstrip(":")
@@ -506,8 +517,8 @@ def _classify(lines: list[Line], text: str, reading: _Reading, page: int, body: 
         if not _is_prose(lines, text, body):
             return "front_matter"
         reading.section = "body"
-    if size < body.size - 1.0:
-        return "footnote"
+    if size < body.size - 1.0 and not reading.after_heading:
+        return "footnote"  # small print that no heading announces (a heading's own text is its section's)
     return "paragraph"
 
 
