@@ -185,23 +185,23 @@ def _describe(spec: dict) -> tuple[str, FontStyle]:
     named = style_from_name(basefont)
     italic = (isinstance(angle, (int, float)) and abs(angle) > 1) or bool(isinstance(flags, int)
                                                                           and flags & ITALIC_FLAG) or named.italic
-    return name, FontStyle(stem=_measured_stem(descriptor), declared_bold=declared, stem_v=stem_v,
+    return name, FontStyle(stem=_measured_stem(descriptor, spec), declared_bold=declared, stem_v=stem_v,
                            name_bold=named.name_bold, italic=italic)
 
 
-def _measured_stem(descriptor: dict) -> float | None:
+def _measured_stem(descriptor: dict, spec: dict) -> float | None:
     """Median stem width of the embedded program's letters, in thousandths of an em."""
     try:
         for key in ("FontFile3", "FontFile2", "FontFile"):
             stream = resolve1(descriptor.get(key))
             if isinstance(stream, PDFStream):
-                return _stem_of_program(key, stream.get_data())
+                return _stem_of_program(key, stream.get_data(), spec)
     except Exception as exc:  # a program fontTools cannot read: the descriptor decides
         log.debug("font program not measured: %s", exc)
     return None
 
 
-def _stem_of_program(key: str, data: bytes) -> float | None:
+def _stem_of_program(key: str, data: bytes, spec: dict) -> float | None:
     if key == "FontFile2" or data[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
         from fontTools.ttLib import TTFont
 
@@ -209,8 +209,8 @@ def _stem_of_program(key: str, data: bytes) -> float | None:
         glyphs = tt.getGlyphSet()
         cmap = tt.getBestCmap() or {}
         names = [cmap[ord(c)] for c in _STEM_GLYPHS if ord(c) in cmap]
-        if len(names) < _MIN_STEM_GLYPHS:  # a subset without a Unicode cmap: its glyph names
-            names = [c for c in _STEM_GLYPHS if c in glyphs]
+        if len(names) < _MIN_STEM_GLYPHS:
+            names = _glyphs_by_pdf_encoding(tt, spec)
         return _median_stem(glyphs, names, 1000.0 / tt["head"].unitsPerEm)
     if key == "FontFile3":
         from fontTools.cffLib import CFFFontSet
@@ -228,6 +228,24 @@ def _stem_of_program(key: str, data: bytes) -> float | None:
     t1.parse()
     glyphs = t1.getGlyphSet()
     return _median_stem(glyphs, [c for c in _STEM_GLYPHS if c in glyphs], 1.0)
+
+
+def _glyphs_by_pdf_encoding(tt, spec: dict) -> list[str]:
+    """Stem letters of a subset whose own cmap maps bare codes (a (1,0) table of codes 0..n):
+    the PDF's ToUnicode map tells which code is which letter."""
+    from pdfminer.pdfinterp import PDFResourceManager
+
+    font = PDFResourceManager(caching=False).get_font(None, spec)
+    names = []
+    for table in tt["cmap"].tables:
+        for code, glyph in table.cmap.items():
+            try:
+                letter = font.to_unichr(code)
+            except Exception:  # a code the PDF does not map
+                continue
+            if letter and letter in _STEM_GLYPHS and glyph not in names:
+                names.append(glyph)
+    return names
 
 
 def _median_stem(glyphs, names: list[str], scale: float) -> float | None:

@@ -34,9 +34,10 @@ def test_measured_stems_agree_with_declared_stemv():
                 styles.update(page_font_styles(page))
         for name, style in styles.items():
             if style.stem and style.stem_v:
-                assert abs(style.stem - style.stem_v) <= 0.2 * style.stem_v, (name, style)
+                # Producers round StemV (LibreOffice writes 165 for every bold face): 25% apart at most.
+                assert abs(style.stem - style.stem_v) <= 0.25 * style.stem_v, (name, style)
                 checked += 1
-    assert checked >= 3  # BMC: Times-Roman and Frutiger Roman/Bold (the review's TrueType subsets are not measured)
+    assert checked >= 6
 
 
 def test_obfuscated_font_names_judged_by_their_outlines():
