@@ -82,3 +82,28 @@ def test_abbreviation_entries_split_term_and_expansion(text_blocks):
 def test_dehyphenator_rules(lines, expected):
     vocab = Dehyphenator(["cilta-cel", "cilta-cel", "autoleucel"])
     assert join_lines(lines, vocab) == expected
+
+
+def test_no_paragraphs_is_a_warning():
+    from pipeline.records import TextBlock
+    from pipeline.text_layer import narrative_warnings
+
+    front = [TextBlock(id="b0001", page=1, bbox=(0, 0, 1, 1), type="front_matter", text="x")] * 3
+    assert narrative_warnings(front) and "no paragraphs" in narrative_warnings(front)[0]
+    assert "3 front_matter" in narrative_warnings(front)[0]
+    para = TextBlock(id="b0004", page=1, bbox=(0, 0, 1, 1), type="paragraph", text="y")
+    assert narrative_warnings(front + [para]) == []
+
+
+def test_body_style_measured_on_the_pages():
+    """A two-column real article: the body face, its size, line pitch and column width."""
+    from pathlib import Path
+
+    from pipeline.pdf_loader import load_pdf
+    from pipeline.text_layer import body_style
+
+    doc = load_pdf(Path(__file__).parent / "fixtures" / "realworld" / "bmc_hsr_2014" / "article.pdf")
+    body = body_style([w for p in doc.pages for w in p.words])
+    assert body.fontname == "AdvTT86d47313" and body.size == 9.8
+    assert 11.0 <= body.pitch <= 12.5  # 12 pt leading as printed
+    assert 225 <= body.column_width <= 240  # one of two columns on an A4 page
