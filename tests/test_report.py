@@ -37,21 +37,15 @@ def build_once(extraction_dir: Path) -> Path:
 
 
 def expected_trials(folder: Path) -> dict[str, str]:
-    """registry id -> target text, from dataset/ if present, else one per NCT number of the tables."""
+    """trial id -> target text, from dataset/ (the report never reconciles on its own)."""
     dataset = folder / "dataset"
     if (dataset / "trials.jsonl").exists():
         rows = [json.loads(line) for line in (dataset / "trials.jsonl").read_text().splitlines() if line.strip()]
-        return {r["registry_id"]: json.dumps(r.get("targets")) for r in rows}
+        return {r.get("trial_id") or r["registry_id"]: json.dumps(r.get("targets")) for r in rows}
     if (dataset / "trials.csv").exists():
         with open(dataset / "trials.csv", newline="", encoding="utf-8") as handle:
-            return {r["registry_id"]: r.get("targets", "") for r in csv.DictReader(handle)}
-    out: dict[str, str] = {}
-    for path in sorted((folder / "tables").glob("table*.csv")):
-        with open(path, newline="", encoding="utf-8") as handle:
-            for rec in csv.DictReader(handle):
-                for rid in NCT_RE.findall(rec.get("nct", "")):
-                    out[rid] = out.get(rid, "") + " | " + rec.get("target_car_t", "")
-    return out
+            return {r.get("trial_id") or r["registry_id"]: r.get("targets", "") for r in csv.DictReader(handle)}
+    return {}
 
 
 class _Tags(HTMLParser):
@@ -190,23 +184,17 @@ def test_report_without_pdf_still_builds(extraction_dir, tmp_path):
     assert not (folder / "report" / "img").exists()
 
 
-def test_report_without_dataset_is_provisional(extraction_dir, tmp_path):
-    """No dataset/: one provisional trial per NCT number of the tables, table-row disagreements as conflicts."""
+def test_report_without_dataset_lists_no_trials(extraction_dir, tmp_path):
+    """No dataset/: the report does not reconcile on its own; it says the dataset is missing."""
     from pipeline.report import build_report
 
     folder = tmp_path / "nodataset"
     shutil.copytree(extraction_dir, folder, ignore=shutil.ignore_patterns("report", "dataset"))
     html = build_report(folder).read_text(encoding="utf-8")
-    expected = expected_trials(folder)
     header = html[:html.index("</header>")]
-    assert f'data-count="trials"><b>{len(expected)}</b>trials<span class="prov-tag"' in header
-    rows = [a for t, a in _tags(_section(html, "trials")) if t == "tr" and "data-id" in a]
-    assert sorted(r["data-id"] for r in rows) == sorted(expected)
-    gprc5d = [r for r in rows if "GPRC5D" in r.get("data-target", "").split("|")]
-    assert len(gprc5d) == sum(1 for v in expected.values() if re.search(r"\bGPRC5D\b", re.sub(r"\([^)]*\)", "", v)))
-    conflicts = _section(html, "conflicts")
-    assert "NCT03018405 · targets" in conflicts  # NKG2D (Table 1) vs NIK2D (Table 2)
-    assert conflicts.count('class="peek"') >= 2
+    assert 'data-count="trials"><b>0</b>trials' in header
+    assert "dataset/ missing" in html
+    assert not [a for t, a in _tags(_section(html, "trials")) if t == "tr" and "data-id" in a]
 
 
 def test_report_without_tables_or_text(tmp_path, extraction_dir):
@@ -334,16 +322,9 @@ def test_report_reads_dataset_facts_and_entities(extraction_dir, tmp_path):
             assert (index.parent / a["href"]).is_file()
 
 
-def test_normalisers():
-    from pipeline.report.data import norm_countries, norm_phase, norm_targets
-
-    assert norm_targets("BCMA/CD19 (GC012F)") == ["BCMA", "CD19"]
-    assert norm_targets("BCMA (Orvace; JCARH125)") == ["BCMA"]
-    assert norm_targets("CD19 and CD20/CD22") == ["CD19", "CD20", "CD22"]
-    assert norm_targets("BCMA, CD19, CD138, more") == ["BCMA", "CD19", "CD138"]
-    assert norm_targets("SLAMF-7 (UCARTCS1A)") == ["SLAMF7"]
-    assert norm_phase("I/II (EVOLVE)") == "I/II"
-    assert norm_phase("Early I") == "Early I"
-    assert norm_phase("I/II CARTITUDE-1") == "I/II"
-    assert norm_phase("NA") == "Not reported"
-    assert norm_countries("USA") == ["US"]
+def test_tables_show_their_column_roles(report_html):
+    """Per table, printed label -> column -> trial field(s) (or unmapped), as in tables.json."""
+    tables = _section(report_html, "tables")
+    assert tables.count('class="mapping"') == 4
+    assert "<td>NCT</td><td>nct</td><td>registry_id</td>" in tables
+    assert "<td>Adverse effect: Grade ≥3 CRS/ICANS%</td><td>crs_icans</td><td>crs_grade3_pct, icans_grade3_pct</td>" in tables

@@ -181,6 +181,7 @@ def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_D
             crops = [book.crops[k] for k in book.crops if k[0] == "table" and k[1] == table["table"]]
             tables.append({"number": table["table"], "caption": _strip_caption(table.get("caption", ""), table["table"]),
                            "columns": labels, "rows": rows, "footnote": table.get("footnote", ""),
+                           "mapping": table.get("column_mapping", []),
                            "crops": sorted(crops, key=lambda c: c.page)})
 
         stages["locate"] = time.perf_counter() - start - sum(stages.values())

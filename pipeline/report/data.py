@@ -8,8 +8,10 @@ The report reads files only (it never re-runs the extraction). Optional inputs:
 - ``text_facts.csv``: numeric facts from the narrative;
 - ``dataset/trials.jsonl`` (or ``trials.csv``) and ``dataset/conflicts.csv``: reconciled trials.
 
-When ``dataset/`` is missing a *provisional* trial list (one row per NCT number) is derived from the
-tables, with the disagreements between table rows of the same trial as provisional conflicts.
+Trials, their facets and conflicts come only from the reconciled dataset (the report never
+reconciles again); without ``dataset/`` the trial list is empty and a warning says so. Which
+table column holds which trial field comes from the column vocabulary
+(``pipeline/tables/column_vocabulary.json``), never from column-key literals.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-NCT_RE = re.compile(r"\bNCT\d{8}\b")
+from pipeline.reconcile.normalize import PHASES
+from pipeline.tables.vocabulary import load_vocabulary
+
 MISSING = {"", "na", "n/a", "nr", "none", "null", "nan", "-", "–", "—", "not reported"}
 
 BBox = tuple[float, float, float, float]
+PHASE_ORDER = [*PHASES, "Not reported"]  # the dataset's phase vocabulary, for the phase chart
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,81 +191,6 @@ def _as_list(value) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# normalisation for the facets (filters and charts)
-
-
-PHASE_RE = re.compile(r"^\s*(early\s+)?(phase\s+)?(iv|iii|ii|i|[1-4])(\s*[/-]\s*(iv|iii|ii|i|[1-4]))?\b", re.I)
-ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
-
-
-def norm_phase(text) -> str:
-    if _missing(text):
-        return "Not reported"
-    s = str(text).strip()
-    m = PHASE_RE.match(s)
-    if not m:
-        return s
-    first = ROMAN.get(m.group(3), m.group(3).upper())
-    phase = first
-    if m.group(5):
-        phase += "/" + ROMAN.get(m.group(5), m.group(5).upper())
-    if m.group(1):
-        phase = "Early " + phase
-    return phase
-
-
-PHASE_ORDER = ["Early I", "I", "I/II", "Early II", "II", "II/III", "III", "IV", "Not reported"]
-
-
-def norm_status(text) -> str:
-    if _missing(text):
-        return "Not reported"
-    s = re.sub(r"\s+", " ", str(text).strip())
-    return s[:1].upper() + s[1:].lower()
-
-
-COUNTRY_ALIASES = {"usa": "US", "u.s.": "US", "united states": "US", "uk": "UK", "united kingdom": "UK"}
-
-
-def norm_countries(text) -> list[str]:
-    out = []
-    for part in _as_list(text):
-        for piece in re.split(r"\s*(?:,|/|\band\b)\s*", part):
-            piece = piece.strip()
-            if not piece or piece.lower() in MISSING:
-                continue
-            piece = COUNTRY_ALIASES.get(piece.lower(), piece)
-            if piece not in out:
-                out.append(piece)
-    return out
-
-
-def norm_targets(text) -> list[str]:
-    """Antigens of a printed "Target/CAR-T Name" cell: "BCMA/CD19 (GC012F)" -> [BCMA, CD19]."""
-    out: list[str] = []
-    if isinstance(text, str):
-        text = re.sub(r"\([^)]*\)", " ", text)  # product names in parentheses
-    for part in _as_list(text):
-        head = re.sub(r"\([^)]*\)", " ", part)
-        for piece in re.split(r"\s*(?:/|,|\band/or\b|\band\b|\+)\s*", head):
-            piece = re.sub(r"\s+", " ", piece).strip(" .;")
-            if not piece or piece.lower() in MISSING or piece.lower() in {"more", "others", "etc"}:
-                continue
-            if re.fullmatch(r"[A-Za-z]+-\d+", piece) and piece.upper().startswith("SLAMF"):
-                piece = piece.replace("-", "")
-            if re.fullmatch(r"[A-Za-z0-9-]+", piece) and len(piece) <= 8:
-                piece = piece.upper() if not piece.lower().startswith("c-") else piece
-            if piece not in out:
-                out.append(piece)
-    return out
-
-
-def product_of(text) -> str:
-    names = re.findall(r"\(([^)]*)\)", str(text or ""))
-    return "; ".join(n.strip() for n in names if n.strip())
-
-
-# --------------------------------------------------------------------------------------------
 # tables
 
 
@@ -303,106 +233,13 @@ def table_column_label(table: dict, key: str) -> str:
     return {"ref": "Ref."}.get(key, key)
 
 
-# --------------------------------------------------------------------------------------------
-# provisional trials (no dataset/): one per NCT number, first table row wins, others -> conflicts
-
-PROVISIONAL_FIELDS = [
-    # key, label, table column(s)
-    ("products", "CAR-T / product", ("target_car_t",)),
-    ("targets", "Target", ("target_car_t",)),
-    ("phase", "Phase", ("phase_study",)),
-    ("status", "Status", ("status",)),
-    ("enrollment", "Enrollment", ("n_patients",)),
-    ("orr_pct", "ORR %", ("orr",)),
-    ("country", "Country", ("location",)),
-]
-
-
-def _comparable(key: str, text: str) -> str:
-    if key == "phase":
-        return norm_phase(text)
-    if key == "status":
-        return norm_status(text)
-    if key == "country":
-        return ",".join(norm_countries(text))
-    if key == "targets":
-        return ",".join(sorted(norm_targets(text)))
-    if key in ("enrollment", "orr_pct"):
-        n = _num(text)
-        return "" if n is None else f"{n:g}"
-    if key == "products":
-        return product_of(text).lower()
-    return str(text).strip().lower()
-
-
-def provisional_trials(tables: list[dict]) -> tuple[list[Trial], list[Conflict]]:
-    rows_by_id: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
-    for table in tables:
-        nct_key = next((k for k in table.get("column_keys", []) if k in ("nct", "registry_id", "nct_number")), None)
-        for rec in table["records"]:
-            ids = NCT_RE.findall(rec.get(nct_key, "") if nct_key else " ".join(rec.values()))
-            for rid in dict.fromkeys(ids):
-                rows_by_id[rid].append((table, rec))
-    trials, conflicts = [], []
-    for rid, rows in rows_by_id.items():
-        fields: dict[str, Value] = {}
-        id_sources = []
-        for table, rec in rows:
-            src = table["cells"].get((int(rec["row"]), "nct"))
-            if src:
-                id_sources.append(src)
-        fields["registry_id"] = Value(rid, id_sources, rid)
-        seen_tables = []
-        for table, _ in rows:
-            if table["table"] not in seen_tables:
-                seen_tables.append(table["table"])
-        fields["sources"] = Value(", ".join(f"Table {t}" for t in seen_tables), [], ",".join(map(str, seen_tables)))
-        for key, _label, cols in PROVISIONAL_FIELDS:
-            candidates: list[tuple[str, Value]] = []
-            for table, rec in rows:
-                col = next((c for c in cols if c in rec), None)
-                if col is None:
-                    continue
-                raw = rec[col]
-                src = table["cells"].get((int(rec["row"]), col))
-                if key == "targets":
-                    text = ", ".join(norm_targets(raw))
-                elif key == "products":
-                    text = product_of(raw)
-                else:
-                    text = "" if _missing(raw) else raw.strip()
-                candidates.append((_comparable(key, raw), Value(text, [src] if src else [])))
-            informative = [(c, v) for c, v in candidates if c]
-            chosen = informative[0][1] if informative else (candidates[0][1] if candidates else Value(""))
-            fields[key] = chosen
-            distinct = list(dict.fromkeys(c for c, _ in informative))
-            if len(distinct) > 1:
-                by_value: dict[str, Value] = {}
-                for c, v in informative:
-                    if c in by_value:
-                        by_value[c].sources.extend(v.sources)
-                    else:
-                        by_value[c] = Value(v.text, list(v.sources))
-                conflicts.append(Conflict(rid, key, list(by_value.values()),
-                                          note="table rows of the same trial disagree"))
-        trials.append(_finish_trial(rid, fields))
-    return trials, conflicts
-
-
-def _finish_trial(rid: str, fields: dict[str, Value], facets: dict[str, list[str]] | None = None) -> Trial:
+def _finish_trial(rid: str, fields: dict[str, Value], facets: dict[str, list[str]]) -> Trial:
     enrollment = _num(fields["enrollment"].text) if "enrollment" in fields else None
     orr = _num(fields["orr_pct"].text) if "orr_pct" in fields else None
     if "enrollment" in fields:
         fields["enrollment"].sort = enrollment
     if "orr_pct" in fields:
         fields["orr_pct"].sort = orr
-    if facets is None:
-        facets = {
-            "target": norm_targets(fields["targets"].text) if "targets" in fields else [],
-            "phase": [norm_phase(fields["phase"].text)] if "phase" in fields else [],
-            "status": [norm_status(fields["status"].text)] if "status" in fields else [],
-            "country": norm_countries(fields["country"].text) if "country" in fields else [],
-        }
     return Trial(rid, fields, facets, enrollment, orr)
 
 
@@ -412,8 +249,10 @@ def _finish_trial(rid: str, fields: dict[str, Value], facets: dict[str, list[str
 
 DATASET_COLUMNS = [
     ("registry_id", "Registry ID"),
-    ("products", "CAR-T / product"),
+    ("study_name", "Study"),
+    ("products", "Product"),
     ("targets", "Target"),
+    ("disease", "Disease"),
     ("phase", "Phase"),
     ("status", "Status"),
     ("enrollment", "Enrollment"),
@@ -422,16 +261,6 @@ DATASET_COLUMNS = [
     ("sources", "Sources"),
     ("narrative", "Text mentions"),
 ]
-FIELD_ALIASES = {
-    "products": ("products", "product", "car_t"),
-    "targets": ("targets", "target", "antigens"),
-    "phase": ("phase",),
-    "status": ("status", "overall_status"),
-    "enrollment": ("enrollment", "n_patients"),
-    "orr_pct": ("orr_pct", "orr"),
-    "country": ("country", "countries", "location"),
-    "sources": ("sources", "source"),
-}
 TABLE_REF_RE = re.compile(r"(?:table\s*|\bT)(\d+)\s*[:,/ -]?\s*(?:row\s*|r)?(\d+)?", re.I)
 PAGE_REF_RE = re.compile(r"(?:\bp(?:age)?\.?\s*:?\s*)(\d+)(?:\s*/\s*([\w.-]+))?", re.I)
 
@@ -493,13 +322,10 @@ def _bbox_of(ref: dict) -> BBox | None:
 
 
 def _hint_columns(field_key: str | None) -> list[str]:
-    return {
-        "targets": ["target_car_t"], "products": ["target_car_t"], "phase": ["phase_study"],
-        "study_name": ["phase_study"], "status": ["status"], "enrollment": ["n_patients"],
-        "orr_pct": ["orr"], "country": ["location"], "registry_id": ["nct"],
-        "crs_grade3_pct": ["crs_icans"], "icans_grade3_pct": ["crs_icans"],
-        "median_pfs_months": ["median_pfs"], "strategies": ["strategy", "strategy_source"],
-    }.get(field_key or "", [])
+    """Table columns whose cells fill a trial field (the column vocabulary's roles)."""
+    if not field_key:
+        return []
+    return [spec.key for spec in load_vocabulary().columns if field_key in spec.fields]
 
 
 def parse_source_ref(ref, tables_by_no: dict[int, dict], column_hint: str | None = None) -> list[Source]:
@@ -626,10 +452,10 @@ def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str], blocks:
     tables_by_no = {t["table"]: t for t in tables}
     evidence: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for obs in _read_records(folder, "evidence") or []:
-        evidence[(str(obs.get("registry_id", "")), str(obs.get("field", "")))].append(obs)
+        evidence[(str(obs.get("trial_id") or obs.get("registry_id") or ""), str(obs.get("field", "")))].append(obs)
     trials = []
     for rec in rows:
-        rid = _field_text(rec.get("registry_id") or rec.get("nct") or rec.get("id"))
+        rid = _field_text(rec.get("trial_id") or rec.get("registry_id"))
         if not rid:
             continue
         fields: dict[str, Value] = {}
@@ -638,8 +464,7 @@ def load_dataset(out_dir: Path, tables: list[dict], warnings: list[str], blocks:
         for key, _label in DATASET_COLUMNS:
             if key == "narrative":
                 continue
-            raw = rid if key == "registry_id" else next(
-                (_json_field(rec[a]) for a in FIELD_ALIASES.get(key, (key,)) if a in rec), None)
+            raw = (_field_text(rec.get("registry_id")) or rid) if key == "registry_id" else _json_field(rec.get(key))
             raw_values[key] = raw
             text = _describe_sources(row_sources) if key == "sources" else _field_text(raw)
             if key == "status":
@@ -693,7 +518,7 @@ def _read_conflicts(path: Path, tables_by_no: dict[int, dict]) -> list[Conflict]
     """
     grouped: dict[tuple, Conflict] = {}
     for rec in _read_csv(path):
-        rid = _field_text(rec.get("registry_id") or rec.get("nct") or rec.get("trial") or "")
+        rid = _field_text(rec.get("trial_id") or rec.get("registry_id") or "")
         fld = _field_text(rec.get("field") or "")
         key = ("id", rec["conflict_id"]) if rec.get("conflict_id") not in (None, "") else (rid, fld)
         conflict = grouped.get(key)
@@ -778,9 +603,9 @@ def load(out_dir: Path) -> ReportData:
     loaded = load_dataset(out_dir, tables, warnings, blocks)
     provisional = loaded is None
     if provisional:
-        trials, conflicts = provisional_trials(tables)
-        warnings.append("dataset/ missing: provisional trial list, one row per NCT number of the tables; "
-                        "conflicts are disagreements between table rows of the same trial")
+        trials, conflicts = [], []
+        warnings.append("dataset/ missing: no trial list (the report shows the reconciled dataset; "
+                        "run `review-extract extract` to build it)")
     else:
         trials, conflicts = loaded
     for name in ("entities.jsonl", "text_facts.csv"):
