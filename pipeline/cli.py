@@ -28,6 +28,9 @@ def _root() -> None:
 def _quiet_prefect(verbose: bool) -> None:
     """Prefect's local ephemeral mode is the default; keep its logs and telemetry out of the way."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Two runs starting together on a busy machine (concurrent batches) each start a local API;
+    # Prefect's default 20 s wait for it is then too short and the run dies before its first PDF.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
@@ -110,6 +113,12 @@ def extract(
         # One line, never wrapped, the message not read as markup ("[29]" stays as it is).
         console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:  # a write after the output was placed (the report): still one line
+        from pipeline.outputs import write_error
+
+        error = write_error(out, exc)
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
     _print_summary(summary, time.perf_counter() - start)
 
 
@@ -126,7 +135,8 @@ def batch(
 ) -> None:
     """Extract every PDF of FOLDER into OUT/<review-key>/<version-id>/, diffing new revisions."""
     _quiet_prefect(verbose)
-    from flows.batch import batch_extract, batch_runner, find_pdfs
+    from flows.batch import batch_extract, batch_runner, find_pdfs, run_batch
+    from pipeline.outputs import write_error
 
     if not folder.exists():
         console.print(f"[red]error:[/red] {folder}: no such file or folder")
@@ -134,9 +144,16 @@ def batch(
     if not find_pdfs(folder):
         console.print(f"[red]error:[/red] {folder}: no PDF files found")
         raise typer.Exit(2)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        error = write_error(out, exc)
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
     start = time.perf_counter()
     runner = batch_runner(workers, dask, dask_address)
-    results = batch_extract.with_options(task_runner=runner)(str(folder), str(out), password, report)
+    _hide_expected_error_logs()
+    results, _ = run_batch(batch_extract.with_options(task_runner=runner), str(folder), str(out), password, report)
     grid = RichTable(title=f"review-extract batch: {len(results)} document(s)")
     for column in ("PDF", "status", "review / version", "rows", "seconds", "changes / message"):
         grid.add_column(column)
@@ -168,6 +185,36 @@ def diff(
     write_changes(changes, out, str(old), str(new))
     console.print(f"{sum(map(len, changes.added.values()))} rows added, {sum(map(len, changes.removed.values()))} "
                   f"removed, {len(changes.changed)} values changed -> {out}/changes.json, changes.md")
+
+
+@app.command()
+def landscape(
+    root: Path = typer.Argument(..., help="Root of a batch output (<review-key>/latest/ per review)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (replaced atomically on success)."),
+) -> None:
+    """Merge the latest version of every review under ROOT into one trial dataset (+ report page)."""
+    from pipeline.landscape import LandscapeError, build_landscape, write_landscape
+    from pipeline.outputs import atomic_output_dir
+    from pipeline.report.landscape import build_landscape_report
+
+    if not root.is_dir():
+        console.print(f"[red]error:[/red] {escape(str(root))}: no such folder")
+        raise typer.Exit(2)
+    try:
+        merged = build_landscape(root)
+        with atomic_output_dir(out) as tmp:
+            write_landscape(merged, tmp)
+            build_landscape_report(merged, tmp)
+    except LandscapeError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except ReviewExtractError as exc:  # schema validation (8), write errors (9)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    for warning in merged.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
+    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in merged.counts.items())
+    console.print(f"landscape: {counts} -> {out}")
 
 
 @app.command()

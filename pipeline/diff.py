@@ -22,7 +22,7 @@ ROW_META = ("table", "row", "block")
 
 @dataclass(slots=True)
 class TableSide:
-    rows: dict[str, dict[str, str]]  # row key (registry id, else row text) -> row
+    groups: dict[str, list[dict[str, str]]]  # trial key (registry id, else row text) -> its rows
     provenance: dict[tuple[str, str], dict[str, str]]  # (row number, column) -> provenance row
 
 
@@ -51,18 +51,56 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _row_key(row: dict[str, str]) -> str:
+def _trial_key(row: dict[str, str]) -> str:
     for key, value in row.items():
         if key not in ROW_META and registries().normalize(value or "")[1]:
             return value.upper()
     return " | ".join(v for k, v in row.items() if k not in ROW_META)
 
 
+def _cells(row: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in row.items() if k not in ROW_META}
+
+
 def _load_table(folder: Path, number: int) -> TableSide:
-    rows = {_row_key(r): r for r in _read_csv(folder / "tables" / f"table{number}.csv")}
+    groups: dict[str, list[dict[str, str]]] = {}
+    for row in _read_csv(folder / "tables" / f"table{number}.csv"):
+        groups.setdefault(_trial_key(row), []).append(row)
     prov = {(p["row"], p["column"]): p for p in _read_csv(folder / "tables" / "provenance.csv")
             if p["table"] == str(number)}
-    return TableSide(rows, prov)
+    return TableSide(groups, prov)
+
+
+def _distinguishing(group: list[dict[str, str]]) -> list[str]:
+    """Columns whose values differ between the rows of one trial (cohort, dose, arm, ...)."""
+    columns = [c for c in _cells(group[0])]
+    return [c for c in columns if len({r.get(c) for r in group}) > 1]
+
+
+def _identity(key: str, row: dict[str, str], columns: list[str]) -> str:
+    """A row's identity within its table: the trial, plus the cells that set it apart from the
+    trial's other rows (its row number when nothing does)."""
+    if not columns:
+        return key
+    return key + " | " + "; ".join(f"{c}={row.get(c)}" for c in columns)
+
+
+def _pair_rows(old: list[dict[str, str]], new: list[dict[str, str]]):
+    """Match one trial's rows across versions: most equal cells first, so a row whose value
+    changed still meets its counterpart. Returns (pairs, unmatched old, unmatched new)."""
+    if len(old) == 1 and len(new) == 1:
+        return [(old[0], new[0])], [], []
+    scored = sorted(((sum(o.get(c) == v for c, v in _cells(n).items()), i, j)
+                     for i, o in enumerate(old) for j, n in enumerate(new)), key=lambda t: (-t[0], t[1], t[2]))
+    used_old, used_new, pairs = set(), set(), []
+    for score, i, j in scored:
+        if i in used_old or j in used_new or score * 2 < len(_cells(new[j])):
+            continue  # fewer than half the cells in common: another row, not this one changed
+        used_old.add(i)
+        used_new.add(j)
+        pairs.append((old[i], new[j]))
+    return (pairs, [o for i, o in enumerate(old) if i not in used_old],
+            [n for j, n in enumerate(new) if j not in used_new])
 
 
 def _table_numbers(folder: Path) -> set[int]:
@@ -78,20 +116,28 @@ def _where(side: TableSide, row: dict[str, str], column: str) -> dict:
 
 
 def diff_tables(old_dir: Path, new_dir: Path, changes: Changes) -> None:
+    """Rows added, removed and changed per table. Rows are matched by their identity within the
+    table (trial plus distinguishing cells), so two cohorts of one trial stay two rows."""
     for number in sorted(_table_numbers(old_dir) | _table_numbers(new_dir)):
         name = f"table{number}"
         old, new = _load_table(old_dir, number), _load_table(new_dir, number)
-        changes.added[name] = sorted(k for k in new.rows if k not in old.rows)
-        changes.removed[name] = sorted(k for k in old.rows if k not in new.rows)
-        for key in sorted(k for k in new.rows if k in old.rows):
-            o, n = old.rows[key], new.rows[key]
-            for column in n:
-                if column in ROW_META or o.get(column) == n[column]:
-                    continue
-                change = {"nct": key, "table": number, "field": column, "old": o.get(column), "new": n[column]}
-                changes.changed.append(change)
-                changes.details.append({**change, "old_source": _where(old, o, column),
-                                        "new_source": _where(new, n, column)})
+        added, removed = [], []
+        for key in sorted(set(old.groups) | set(new.groups)):
+            old_rows, new_rows = old.groups.get(key, []), new.groups.get(key, [])
+            pairs, gone, came = _pair_rows(old_rows, new_rows)
+            removed += [_identity(key, r, _distinguishing(old_rows)) for r in gone]
+            added += [_identity(key, r, _distinguishing(new_rows)) for r in came]
+            for o, n in pairs:
+                differing = [c for c in _cells(n) if o.get(c) != n[c]]
+                stable = [c for c in _distinguishing(new_rows) if c not in differing]
+                label = _identity(key, n, stable) if len(new_rows) > 1 else key
+                for column in differing:
+                    change = {"nct": label, "table": number, "field": column, "old": o.get(column), "new": n[column]}
+                    changes.changed.append(change)
+                    changes.details.append({**change, "old_source": _where(old, o, column),
+                                            "new_source": _where(new, n, column)})
+        changes.added[name] = sorted(added)
+        changes.removed[name] = sorted(removed)
 
 
 def _read_jsonl(path: Path) -> list[dict]:

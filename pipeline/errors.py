@@ -13,6 +13,7 @@ code  error                      meaning
 6     NoTextLayerError           no text layer (scanned/image-only PDF): run OCR
 7     ExtractionTimeoutError     the per-document time limit (--timeout) ran out
 8     SchemaValidationError      an output failed its schema validation
+9     OutputWriteError           the output cannot be written (read-only, permission, disk full, name too long)
 ====  =========================  ==================================================
 """
 
@@ -59,9 +60,13 @@ class SchemaValidationError(ReviewExtractError):
     exit_code = 8
 
 
+class OutputWriteError(ReviewExtractError):
+    exit_code = 9
+
+
 EXIT_CODES = {cls.__name__: cls.exit_code for cls in (
     InputNotFoundError, NotAPdfError, CorruptPdfError, EncryptedPdfError, NoTextLayerError,
-    ExtractionTimeoutError, SchemaValidationError)}
+    ExtractionTimeoutError, SchemaValidationError, OutputWriteError)}
 
 
 class Deadline:

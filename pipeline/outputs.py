@@ -6,34 +6,94 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
+from pipeline.errors import OutputWriteError
 from pipeline.records import Table, TextBlock
 from pipeline.tables import table_records
 from pipeline.tables.vocabulary import column_mapping
+
+
+TEMPORARY_RE = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)$")
+MANIFEST = "manifest.json"
+
+
+def pid_alive(pid: int) -> bool:
+    """True unless no process *pid* exists on this machine (a PID in use by anyone counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path]:
+    """Clean up after runs killed while writing (SIGKILL, power loss): `.NAME.tmp-PID` and
+    `.NAME.old-PID` siblings whose PID no longer runs. A `.old` folder whose NAME is missing
+    is the last complete output (the run died between its two renames): it is put back.
+
+    *name*: only the temporaries of that output folder. Returns the paths removed or restored.
+    """
+    folder = Path(folder)
+    cleaned: list[Path] = []
+    if not folder.is_dir():
+        return cleaned
+    for path in sorted(folder.iterdir()):
+        match = TEMPORARY_RE.match(path.name)
+        if not match or (name is not None and match["name"] != name) or pid_alive(int(match["pid"])):
+            continue
+        target = folder / match["name"]
+        if match["kind"] == "old" and not target.exists():
+            os.replace(path, target)
+        elif path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        cleaned.append(path)
+    return cleaned
+
+
+def write_error(path: Path, exc: OSError) -> OutputWriteError:
+    """One line for a failed write: read-only, permission denied, disk full, name too long."""
+    reason = exc.strerror or type(exc).__name__
+    where = exc.filename or path
+    return OutputWriteError(f"{where}: cannot write the output ({reason})")
 
 
 @contextlib.contextmanager
 def atomic_output_dir(out: Path) -> Iterator[Path]:
     """Yield a temporary sibling folder; on success it replaces *out* in one rename.
 
-    On failure the temporary folder is removed and an earlier *out* is left untouched.
+    On failure the temporary folder is removed and an earlier *out* is left untouched. A write
+    error (OSError) becomes :class:`OutputWriteError`: one line and exit code 9, not a traceback.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out.parent, out.name)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+    except OSError as exc:
+        raise write_error(out, exc) from None
     try:
         yield tmp
+        move_into_place(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_error(out, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    move_into_place(tmp, out)
 
 
 def move_into_place(src: Path, out: Path) -> None:
@@ -45,6 +105,24 @@ def move_into_place(src: Path, out: Path) -> None:
     os.replace(src, out)
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
+
+
+def write_manifest(folder: Path, **info) -> None:
+    """`manifest.json`: every file of a finished output with its size (plus *info*), so a
+    reader can tell a complete output from one whose files went missing or were cut short."""
+    folder = Path(folder)
+    files = {p.relative_to(folder).as_posix(): p.stat().st_size
+             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
+    write_json(folder / MANIFEST, {**info, "files": files})
+
+
+def output_complete(folder: Path) -> bool:
+    """True when *folder* has its manifest and every file the manifest lists, at its size."""
+    try:
+        manifest = json.loads((Path(folder) / MANIFEST).read_text("utf-8"))
+        return all((Path(folder) / name).stat().st_size == size for name, size in manifest["files"].items())
+    except (OSError, ValueError, KeyError, AttributeError):
+        return False
 
 
 def write_json(path: Path, data) -> None:

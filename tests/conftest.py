@@ -12,6 +12,8 @@ import pytest
 # Prefect runs in local ephemeral mode in tests; keep its logs and telemetry quiet.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The local API may take longer than Prefect's 20 s to start on a busy machine (parallel test runs).
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 ROOT = Path(__file__).resolve().parents[1]
 REVIEW_PDF = ROOT / "data" / "raw" / "nasiri2024_car_t_mm_review.pdf"

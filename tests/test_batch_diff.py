@@ -103,12 +103,13 @@ def _batch_folder(tmp_path: Path, pdfs: list[tuple[Path, str]]) -> Path:
 
 
 def test_batch_flow_versions_caches_and_diffs(tmp_path, review_pdf):
-    from flows.batch import batch_extract
+    from flows.batch import batch_extract, run_batch
 
     folder = _batch_folder(tmp_path, [(review_pdf, "a_original.pdf"), (V2A_PDF, "b_revision.pdf")])
     (folder / "c_broken.pdf").write_bytes(b"%PDF-1.7\n garbage")
     out = tmp_path / "out"
-    first = batch_extract(str(folder), str(out), report=True)
+    first, state = run_batch(batch_extract, str(folder), str(out), report=True)
+    assert state == "Failed"  # a document failed; the others were processed
     status = {Path(r.pdf).name: r.status for r in first}
     for r in first:
         if r.status == "extracted":
@@ -121,28 +122,51 @@ def test_batch_flow_versions_caches_and_diffs(tmp_path, review_pdf):
     assert_same_changes(json.loads((review_dir / revision.version / "changes.json").read_text("utf-8")), gold)
     assert not (out / ".staging").exists()
 
-    second = batch_extract(str(folder), str(out))
+    second, _ = run_batch(batch_extract, str(folder), str(out))
     assert {Path(r.pdf).name: r.status for r in second}["a_original.pdf"] == "cached"
     assert {Path(r.pdf).name: r.status for r in second}["b_revision.pdf"] == "cached"
     assert latest_version(review_dir).name == revision.version  # a cached old version never becomes latest
 
     original = next(r for r in first if r.pdf.endswith("a_original.pdf"))
     shutil.rmtree(original.out)  # a deleted output is extracted again, not served from the cache
-    third = batch_extract(str(folder), str(out))
+    third, _ = run_batch(batch_extract, str(folder), str(out))
     assert {Path(r.pdf).name: r.status for r in third}["a_original.pdf"] == "extracted"
     assert (Path(original.out) / "tables" / "table1.csv").exists()
 
 
 def test_batch_on_local_dask_cluster(tmp_path, review_pdf):
-    from flows.batch import batch_extract, batch_runner
+    from flows.batch import batch_extract, batch_runner, run_batch
 
     folder = _batch_folder(tmp_path, [(review_pdf, "r1.pdf"), (V2A_PDF, "r2.pdf"),
                                       (review_pdf, "r3.pdf"), (V2A_PDF, "r4.pdf")])
     (folder / "r5.pdf").write_bytes(V2A_PDF.read_bytes()[:200_000])  # truncated: a distinct 3rd content
     (folder / "r6.pdf").write_bytes(review_pdf.read_bytes()[:100_000])  # truncated: a distinct 4th content
     runner = batch_runner(workers=2, dask=True)
-    results = batch_extract.with_options(task_runner=runner)(str(folder), str(tmp_path / "out"))
+    results, state = run_batch(batch_extract.with_options(task_runner=runner), str(folder), str(tmp_path / "out"))
+    assert state == "Failed"
     status = {Path(r.pdf).name: r.status for r in results}
     assert status == {"r1.pdf": "extracted", "r2.pdf": "extracted", "r3.pdf": "duplicate", "r4.pdf": "duplicate",
                       "r5.pdf": "failed", "r6.pdf": "failed"}
     assert {r.rows for r in results if r.status != "failed"} == {157, 160}
+
+
+def _table_output(folder: Path, rows: list[list[str]]) -> Path:
+    (folder / "tables").mkdir(parents=True)
+    lines = ["table,row,block,nct,cohort,orr"] + [",".join(["1", str(i), "1", *r]) for i, r in enumerate(rows, 1)]
+    (folder / "tables" / "table1.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    return folder
+
+
+def test_diff_keeps_two_rows_of_one_trial_apart(tmp_path):
+    """Two cohorts of one trial are two rows: a change in one cohort's ORR is reported."""
+    old = _table_output(tmp_path / "old", [["NCT01234567", "Cohort A", "50"], ["NCT01234567", "Cohort B", "60"],
+                                           ["NCT07654321", "", "40"]])
+    new = _table_output(tmp_path / "new", [["NCT01234567", "Cohort A", "55"], ["NCT01234567", "Cohort B", "60"],
+                                           ["NCT01234567", "Cohort C", "70"], ["NCT07654321", "", "45"]])
+    changes = diff_extractions(old, new)
+    assert sorted((c["nct"], c["field"], c["old"], c["new"]) for c in changes.changed) == [
+        ("NCT01234567 | cohort=Cohort A", "orr", "50", "55"), ("NCT07654321", "orr", "40", "45")]
+    assert changes.added == {"table1": ["NCT01234567 | cohort=Cohort C; orr=70"]}
+    assert changes.removed == {"table1": []}
+    back = diff_extractions(new, old)
+    assert back.removed == {"table1": ["NCT01234567 | cohort=Cohort C; orr=70"]}

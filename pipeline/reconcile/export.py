@@ -61,9 +61,31 @@ def write_dataset(dataset: TrialDataset, out_dir: Path, extra: dict[str, pd.Data
     write_csv(frames["evidence"], EVIDENCE_FIELDS, out_dir / FILES["evidence_csv"])
     write_jsonl(frames["trials"], out_dir / FILES["trials_jsonl"])
     tables = write_duckdb(frames, dataset, out_dir / FILES["duckdb"], out_dir / FILES["trials_parquet"])
-    package = datapackage(dataset, FILES, tables)
+    package = readable_by_frictionless(datapackage(dataset, FILES, tables))
     (out_dir / FILES["datapackage"]).write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
                                                 encoding="utf-8")
+
+
+def readable_by_frictionless(package: dict) -> dict:
+    """Describe Parquet resources as files whose table schema is that of the JSON Lines resource.
+
+    Frictionless reads Parquet through pandas, which turns list columns into numpy arrays and
+    the nulls of integer and number columns into NaN: its type and range checks then reject
+    valid data. The Parquet file carries its own column types; the same rows are described and
+    checked field by field in the CSV and JSON Lines resources, so `frictionless validate`
+    accepts the package and still checks every constraint.
+    """
+    by_schema = {json.dumps(r.get("schema"), sort_keys=True): r["name"] for r in package["resources"]
+                 if r.get("format") == "jsonl" and "schema" in r}
+    for resource in package["resources"]:
+        if resource.get("format") != "parquet" or "schema" not in resource:
+            continue
+        same_as = by_schema.get(json.dumps(resource.pop("schema"), sort_keys=True))
+        resource["type"] = "file"
+        if same_as:
+            resource["description"] = (f"The rows of resource '{same_as}' as Parquet (list fields as LIST "
+                                       f"columns); fields, types and constraints as described there.")
+    return package
 
 
 # --- CSV / JSON Lines -------------------------------------------------------------------------
@@ -137,16 +159,23 @@ def _ddl(name: str, columns: list[tuple[str, str]]) -> str:
 
 
 def write_duckdb(frames: dict[str, pd.DataFrame], dataset: TrialDataset, path: Path, trials_parquet: Path) -> list[str]:
-    import duckdb
-
-    if path.exists():
-        path.unlink()
     typed = {
         "trials": [(s.name, s.duckdb) for s in TRIAL_FIELDS],
         "conflicts": [(s.name, s.duckdb) for s in CONFLICT_FIELDS],
         "evidence": [(s.name, s.duckdb) for s in EVIDENCE_FIELDS],
         "table_rows": table_row_columns(dataset),
     }
+    return write_typed_duckdb(frames, typed, path, {"trials": trials_parquet})
+
+
+def write_typed_duckdb(frames: dict[str, pd.DataFrame], typed: dict[str, list[tuple[str, str]]], path: Path,
+                       parquet: dict[str, Path]) -> list[str]:
+    """One DuckDB table per frame (typed columns where *typed* names them), then the tables of
+    *parquet* copied to Parquet files from the same typed tables. Returns the table names."""
+    import duckdb
+
+    if path.exists():
+        path.unlink()
     written: list[str] = []
     con = duckdb.connect(str(path))
     try:
@@ -163,7 +192,8 @@ def write_duckdb(frames: dict[str, pd.DataFrame], dataset: TrialDataset, path: P
                 con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM {view}')
             con.unregister(view)
             written.append(name)
-        con.execute(f"COPY trials TO '{_sql_path(trials_parquet)}' (FORMAT parquet)")
+        for name, target in parquet.items():
+            con.execute(f"COPY \"{name}\" TO '{_sql_path(target)}' (FORMAT parquet)")
         con.execute("CHECKPOINT")
     finally:
         con.close()
