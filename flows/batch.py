@@ -170,7 +170,8 @@ def publish(result: DocumentResult, pdf_mtime: float) -> None:
         write_versions(review_dir, versions, chain)
         newest = chain[-1]
         if newest != version_dir.name:
-            result.changes = f"{result.changes}; not latest: {newest} is newer ({versions[newest].ordered_by})"
+            reason = versions[newest].ordered_after(versions[version_dir.name])
+            result.changes = f"{result.changes}; not latest: {newest} is newer ({reason})"
         current = latest_version(review_dir)
         if current is None or current.name != newest:
             set_latest(review_dir, newest)

@@ -288,9 +288,10 @@ def merge_group(key: str, group, compared: set[str], chosen_evidence: dict) -> t
             record[name] = distinct[0] if len(distinct) == 1 else None
             if len(distinct) > 1:
                 unresolved.append(name)
-    for name in columns:  # a count of a list field follows the merged list
-        if name.startswith("n_") and isinstance(record.get(name[2:]), list):
-            record[name] = len(record[name[2:]]) or None
+    for name in columns:  # a count of a list field follows the merged list (empty when unresolved)
+        base = name[2:]
+        if name.startswith("n_") and base in record and (isinstance(record[base], list) or _is_list(base, [])):
+            record[name] = len(record[base] or []) or None
     within = [f for _, rec in group for f in rec.get("conflict_fields") or []]
     within_unresolved = [f for _, rec in group for f in rec.get("unresolved_fields") or []]
     record["cross_review_conflict_fields"] = [c[0] for c in conflicts]

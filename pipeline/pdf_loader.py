@@ -11,6 +11,7 @@ import hashlib
 import logging
 import multiprocessing
 import re
+import signal
 import statistics
 import unicodedata
 from dataclasses import dataclass, field
@@ -455,7 +456,7 @@ def _worker_pool(processes: int):
     pool = None
     if processes > 0:
         try:
-            pool = multiprocessing.get_context("fork").Pool(processes)
+            pool = multiprocessing.get_context("fork").Pool(processes, initializer=_default_sigterm)
         except (AssertionError, OSError):  # daemonic parent, or no processes left
             pool = None
     try:
@@ -464,6 +465,12 @@ def _worker_pool(processes: int):
         if pool is not None:
             pool.terminate()
             pool.join()
+
+
+def _default_sigterm() -> None:
+    """Workers end quietly on terminate(): a forked worker inherits the parent's SIGTERM handler
+    (Prefect's raises TerminationSignal inside a flow run), which printed a traceback per worker."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _wait(result, deadline: Deadline | None):

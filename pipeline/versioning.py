@@ -139,6 +139,12 @@ class VersionEvidence:
         evidence = self.printed_date or self.metadata_date or self.first_seen
         return (evidence, self.metadata_date or "", self.first_seen, self.version)
 
+    def ordered_after(self, other: VersionEvidence) -> str:
+        """What places this version after (or before) *other*: the first evidence that differs."""
+        labels = (self.ordered_by, "PDF metadata date", "first appearance", "version id")
+        return next((label for label, a, b in zip(labels, self.sort_key(), other.sort_key()) if a != b),
+                    "version id")
+
     @property
     def ordered_by(self) -> str:
         if self.printed_date:
