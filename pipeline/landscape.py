@@ -239,7 +239,7 @@ def _observation(key: str, name: str, value, review: ReviewVersion, rec: dict, e
         "page": _int(ev.get("page")), "bbox": bbox if all(v is not None for v in bbox) else None,
         "block": ev.get("block") or None, "sentence": ev.get("sentence") or None,
         "pooled": ev.get("pooled") == "true", "extractor": ev.get("extractor") or "table",
-        "extra": {"review_key": review.review_key, "version": review.version},
+        "extra": {"review_key": review.review_key, "version": review.version, "review_trial_key": own_key(rec)},
     }
     key_field = next(n for n in ("trial_id", "registry_id") if n in names)
     return Observation(**{key_field: key}, **{k: v for k, v in data.items() if k in names})
@@ -407,8 +407,7 @@ def build_landscape(root: Path) -> Landscape:
     def trial_of(review: ReviewVersion, row: dict) -> str:
         return keys[index[_norm_id(row[_key_field([row])])]]
 
-    conflict_specs = (SCOPE, LANDSCAPE_TRIAL_FIELDS[0], *REVIEW_FIELDS,
-                      *(s for s in CONFLICT_FIELDS if s.name not in ("trial_id",)))
+    conflict_specs = (SCOPE, LANDSCAPE_TRIAL_FIELDS[0], *REVIEW_FIELDS, *CONFLICT_FIELDS)
     conflict_rows, next_id = [], 0
     for review in reviews:
         renumber: dict[str, int] = {}
@@ -417,23 +416,24 @@ def build_landscape(root: Path) -> Landscape:
                 next_id += 1
                 renumber[row["conflict_id"]] = next_id
             conflict_rows.append({**row, "conflict_id": renumber[row["conflict_id"]], "scope": "review",
-                                  "trial_key": trial_of(review, row), "review_key": review.review_key,
-                                  "version": review.version})
+                                  "trial_id": row[_key_field([row])], "trial_key": trial_of(review, row),
+                                  "review_key": review.review_key, "version": review.version})
     for key, name, value, rule, resolved, show, chosen in cross:
         next_id += 1
         for ob in show:
             bbox = [round(v, 2) for v in ob.bbox] if ob.bbox else [None] * 4
             conflict_rows.append({
                 "scope": "reviews", "trial_key": key, "review_key": ob.extra["review_key"],
-                "version": ob.extra["version"], "conflict_id": next_id, "registry_id": key if _registry_like(key)
-                else None, "field": name, "value": value_text(ob.value), "raw": ob.raw, "source": ob.source,
+                "version": ob.extra["version"], "conflict_id": next_id, "trial_id": ob.extra["review_trial_key"],
+                "registry_id": key if _registry_like(key) else None, "field": name, "value": value_text(ob.value), "raw": ob.raw, "source": ob.source,
                 "table": ob.table, "row": ob.row, "column": ob.column, "page": ob.page, "x0": bbox[0],
                 "top": bbox[1], "x1": bbox[2], "bottom": bbox[3], "block": ob.block, "sentence": ob.sentence,
                 "pooled": ob.pooled, "chosen": any(ob is c for c in chosen), "resolved": resolved, "rule": rule,
                 "resolution": value_text(value)})
     evidence_specs = (LANDSCAPE_TRIAL_FIELDS[0], *REVIEW_FIELDS, *EVIDENCE_FIELDS)
-    evidence_rows = [{**row, "trial_key": trial_of(review, row), "review_key": review.review_key,
-                      "version": review.version} for review in reviews for row in review.evidence]
+    evidence_rows = [{**row, "trial_id": row[_key_field([row])], "trial_key": trial_of(review, row),
+                      "review_key": review.review_key, "version": review.version}
+                     for review in reviews for row in review.evidence]  # trial_id: the review's own key
     review_rows = [{"review_key": r.review_key, "version": r.version, "title": r.title, "doi": r.doi,
                     "previous": r.previous, "path": str(r.path), "n_trials": len(r.trials)} for r in reviews]
     trial_specs = _trial_specs(records)

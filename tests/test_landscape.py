@@ -134,7 +134,7 @@ def test_landscape_of_a_batch(batch_root, tmp_path):
 
     merged = build_landscape(batch_root)
     trials = merged.frames["trials"].set_index("trial_key")
-    expected = {t["registry_id"] for v in reviews.values() for t in _dataset(v)}
+    expected = {t.get("registry_id") or t["trial_id"] for v in reviews.values() for t in _dataset(v)}
     assert set(trials.index) == expected and len(trials) == len(expected)
     assert "NCT09990001" not in trials.index and "NCT09990002" in trials.index  # dropped by the revision
     for shared in ("NCT03430011", "NCT03338972"):
@@ -164,7 +164,7 @@ def test_landscape_of_a_batch(batch_root, tmp_path):
     con = duckdb.connect(str(out / "landscape.duckdb"), read_only=True)
     try:
         shared = con.sql("SELECT trial_key FROM trials WHERE n_reviews > 1 ORDER BY trial_key").fetchall()
-        parquet = con.sql(f"SELECT count(*) FROM '{out / 'trials.parquet'}'").fetchone()[0]
+        parquet = con.sql(f"SELECT count(*) FROM '{out / 'trials.parquet'}'").fetchall()[0][0]
     finally:
         con.close()
     assert [r[0] for r in shared] == sorted(trials.index[trials["n_reviews"] > 1])
