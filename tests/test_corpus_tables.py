@@ -48,7 +48,7 @@ def test_corpus_is_complete():
     assert sum(len(d.alternatives) == 2 for d in docs) == 4
     assert all(d.alternatives[0] and all(g.cells for g in d.alternatives[0]) for d in docs)
     articles = article_documents()
-    assert sum(d.subset == "articles" for d in articles) >= 7
+    assert sum(d.subset == "articles" for d in articles) >= 8
     assert sum(d.subset == "negatives" for d in articles) >= 2
 
 
