@@ -167,3 +167,15 @@ def test_any_grade_crs_is_not_stored_as_grade_3():
     table = _table(1, ["NCT", "Any-grade CRS, %"], [["NCT03361748", "84"]])
     trial = reconcile([table]).trial("NCT03361748")
     assert (trial.crs_any_pct, trial.crs_grade3_pct) == (84.0, None)
+
+
+def test_schema_documentation_lists_every_field_and_column_role():
+    from pathlib import Path
+
+    from pipeline.reconcile.schema import TRIAL_FIELDS, TRIAL_SCHEMA_VERSION
+
+    doc = (Path(__file__).resolve().parents[1] / "models" / "trial_schema" / "README.md").read_text("utf-8")
+    assert f"version {TRIAL_SCHEMA_VERSION}" in doc
+    missing = [f.name for f in TRIAL_FIELDS if f"`{f.name}`" not in doc]
+    missing += [s.key for s in load_vocabulary().columns if f"`{s.key}`" not in doc]
+    assert not missing

@@ -366,27 +366,29 @@ PARSERS: dict[str, Callable[[ParsedCell, str, tuple, str | None], None]] = {
 }
 
 
+# Parsers whose cells name the trial (ids, products, citations, strategies): a missing cell
+# states no field value. Every other parser turns "NA" / "—" / "NE" into a None value.
+SET_PARSERS = frozenset({"product", "target", "target_product", "strategy", "strategy_source", "citation",
+                         "registry_id", "combination_class", "combination_agent"})
+_MEDIAN_ABBREVIATION_RE = re.compile(r"\b(?:median|m(?=[a-z]{2,4}\b))")  # "median", the m of "mPFS", "mOS"
+
+
 def parse_cell(parser: str, text: str, fields: tuple[str, ...], unit: str | None = None,
                label: str = "") -> ParsedCell:
-    """Run a column's parser over one cell. Missing cells ("NA", "—", "NR" where a number is
-    expected) give a None value for each field; the unit printed in the label overrides the
-    column's default unit ("PFS, weeks")."""
+    """Run a column's parser over one cell. Missing cells ("NA", "—", "NE"; "NR" where a number
+    is expected) give a None value for each field; "NR" under a median is "not reached". A time
+    unit printed in the label overrides the column's default unit ("PFS, weeks")."""
     out = ParsedCell()
     text = text or ""
     if parser in ("median_time", "duration"):
-        unit = time_unit(re.sub(r"\b(?:median|m)\b", "", label.casefold()).replace("mpfs", "").replace("mos", ""),
-                         None) or unit
-    if nz.is_missing(text) or (parser not in ("median_time",) and is_missing(text)):
-        if parser in ("median_time",) and nz.NOT_REACHED_RE.fullmatch(nz.clean(text)):
+        unit = time_unit(_MEDIAN_ABBREVIATION_RE.sub(" ", label.casefold()), None) or unit
+        if nz.NOT_REACHED_RE.fullmatch(nz.clean(text)):
             PARSERS[parser](out, text, fields, unit)
             return out
-        for name in fields:
-            if parser not in ("product", "target", "target_product", "strategy", "strategy_source", "citation",
-                              "registry_id", "combination_class", "combination_agent"):
+    if is_missing(text):
+        if parser not in SET_PARSERS:
+            for name in fields:
                 out.add(name, None)
-        return out
-    if parser == "median_time" and is_missing(text):
-        out.add(fields[0], None)
         return out
     PARSERS[parser](out, text, fields, unit)
     return out

@@ -80,8 +80,6 @@ NUMERIC_FIELDS = {"prior_lines_median", "enrollment", "evaluable", "crs_grade3_p
                   "follow_up_months"}
 TEXT_FIELDS = {"study_name", "country", "costimulatory_domain", "binding_domain", "disease", "setting",
                "line_of_therapy", "dose", "sponsor"}
-# The cell parser whose column is the primary source of a field when tables disagree.
-PRIMARY_PARSER = {"cell_source": "strategy_source"}
 REGISTRY_CELL_SHARE = 0.6  # a column is the registry column when this share of its cells hold a registry id
 
 # TextFact.metric -> trial field (metrics not listed stay in text_facts only).
@@ -689,9 +687,9 @@ def _resolve(field: str, items: list[Observation]):
             return chosen[0].value, chosen, "stated-over-NA", True, show
         return chosen[0].value, chosen, "agree", True, []
     if len(table_groups) > 1:
-        primary = PRIMARY_PARSER.get(field)
+        primary = [s.key for s in load_vocabulary().columns if field in s.primary_for]
         if primary:
-            prim = [g for g in table_groups if any(o.extra.get("parser") == primary for o in g)]
+            prim = [g for g in table_groups if any(o.column in primary for o in g)]
             if len(prim) == 1:
                 return prim[0][0].value, prim[0], "primary-table", True, stated
         single_groups = _groups(field, single)

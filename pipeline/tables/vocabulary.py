@@ -30,6 +30,7 @@ class ColumnSpec:
     split: str | None = None
     exclude: re.Pattern | None = None
     examples: tuple[str, ...] = ()
+    primary_for: tuple[str, ...] = ()  # fields for which this column wins when tables disagree
 
     def matches(self, text: str) -> bool:
         if self.exclude is not None and self.exclude.search(text):
@@ -58,7 +59,7 @@ class ColumnVocabulary:
         return frozenset(s.key for s in self.columns if s.multi_item)
 
     def by_key(self, key: str) -> ColumnSpec | None:
-        """The spec of an output column key ("ref" -> the citation spec; "orr_2" -> "orr")."""
+        """The spec of an output column key ("ref", split from a registry cell, -> the citation spec)."""
         if key == REF_KEY:
             return next((s for s in self.columns if s.parser == "citation"), None)
         for spec in self.columns:
@@ -160,5 +161,5 @@ def load_vocabulary() -> ColumnVocabulary:
         parser=c.get("parser", "text"), unit=c.get("unit"), tagged=bool(c.get("tagged")),
         multi_item=bool(c.get("multi_item")), split=c.get("split"),
         exclude=re.compile(c["exclude"]) if c.get("exclude") else None,
-        examples=tuple(c.get("examples", ()))) for c in raw["columns"])
+        examples=tuple(c.get("examples", ())), primary_for=tuple(c.get("primary_for", ()))) for c in raw["columns"])
     return ColumnVocabulary(raw["version"], specs, float(raw.get("fuzzy_cutoff", 88)))
