@@ -4,9 +4,10 @@
 reads each review's latest dataset (trials.jsonl, evidence.csv, conflicts.csv) and merges it:
 
 - one record per trial. A trial is identified by its key in the review's dataset (`trial_id`
-  or `trial_key` when the dataset has one, else `registry_id`) and by every registry id it
-  carries; records of different reviews sharing any identifier are one trial. The landscape's
-  `trial_key` is the trial's registry id when one is known, else the review's own key;
+  or `trial_key` when the dataset has one, else `registry_id`), by every registry id it
+  carries and by its study acronym when that acronym names at most one registry id in all
+  the reviews; records sharing any identifier are one trial. The landscape's `trial_key` is
+  the trial's registry id when one is known, else the review's own key;
 - per-review provenance: `trial_reviews` (the trial in each review: review key, version, its
   key there, table rows, citations) and `evidence` (every value with its review, version,
   table/row/column/page/bbox or page/block/sentence);
@@ -51,6 +52,8 @@ from pipeline.versioning import latest_version
 
 KEY_COLUMNS = ("trial_id", "trial_key", "registry_id")  # a review's own trial key, first present
 REGISTRY_LIST = "registry_ids"
+# How the record is identified: taken together from the record that gives the landscape key.
+IDENTITY_FIELDS = (*KEY_COLUMNS, "registry", "identified_by")
 # Positions inside one review (its table numbers, rows, bibliography, mention counts): kept per
 # review in `trial_reviews`, not merged into the landscape record.
 REVIEW_POSITION_FIELDS = ("in_tables", "in_text", "tables", "sources", "citations", "narrative_mentions",
@@ -185,8 +188,30 @@ def identifiers(record: dict) -> list[str]:
     return ids + [str(r) for r in record.get(REGISTRY_LIST) or []]
 
 
-def group_trials(reviews: list[ReviewVersion]) -> tuple[list[list[tuple[ReviewVersion, dict]]], dict[str, int]]:
-    """Records that share any identifier, across reviews, are one trial (union-find)."""
+def study_identifier(record: dict) -> str | None:
+    """The study acronym as an identifier, in the form a review gives a trial known only by it."""
+    return f"study:{record['study_name']}" if record.get("study_name") else None
+
+
+def unambiguous_studies(records: list[dict]) -> tuple[set[str], list[str]]:
+    """Study acronyms that name at most one registry id across all reviews: only those join a
+    trial known by its acronym alone to the registered trial of another review."""
+    registry_of: dict[str, set[str]] = defaultdict(set)
+    printed: dict[str, str] = {}
+    for rec in records:
+        if (study := study_identifier(rec)) is not None:
+            printed.setdefault(_norm_id(study), rec["study_name"])
+            registry_of[_norm_id(study)].update(r for r in [rec.get("registry_id"), *(rec.get(REGISTRY_LIST) or [])] if r)
+    usable = {s for s, ids in registry_of.items() if len(ids) <= 1}
+    warnings = [f"study {printed[s]}: printed with several registry ids ({', '.join(sorted(ids))}); records named "
+                f"only by this acronym are not joined to any of them" for s, ids in sorted(registry_of.items())
+                if len(ids) > 1]
+    return usable, warnings
+
+
+def group_trials(reviews: list[ReviewVersion]) -> tuple[list[list[tuple[ReviewVersion, dict]]], dict[str, int], list[str]]:
+    """Records that share an identifier (own key, a registry id, or an unambiguous study acronym),
+    across reviews, are one trial (union-find). Returns the groups, identifier -> group, warnings."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -196,8 +221,15 @@ def group_trials(reviews: list[ReviewVersion]) -> tuple[list[list[tuple[ReviewVe
         return x
 
     records = [(review, rec) for review in reviews for rec in review.trials]
-    for _, rec in records:
+    studies, warnings = unambiguous_studies([rec for _, rec in records])
+
+    def ids_of(rec: dict) -> list[str]:
         ids = [_norm_id(i) for i in identifiers(rec)]
+        study = study_identifier(rec)
+        return ids + ([_norm_id(study)] if study and _norm_id(study) in studies else [])
+
+    for _, rec in records:
+        ids = ids_of(rec)
         for other in ids[1:]:
             parent[find(other)] = find(ids[0])
     groups: dict[str, list[tuple[ReviewVersion, dict]]] = defaultdict(list)
@@ -207,9 +239,9 @@ def group_trials(reviews: list[ReviewVersion]) -> tuple[list[list[tuple[ReviewVe
     index = {}
     for n, group in enumerate(ordered):
         for _, rec in group:
-            for ident in identifiers(rec):
-                index[_norm_id(ident)] = n
-    return ordered, index
+            for ident in ids_of(rec):
+                index[ident] = n
+    return ordered, index, warnings
 
 
 def landscape_key(group: list[tuple[ReviewVersion, dict]]) -> str:
@@ -265,10 +297,13 @@ def merge_group(key: str, group, compared: set[str], chosen_evidence: dict) -> t
                               "n_reviews": len({r.review_key for r, _ in group})}
     conflicts = []
     unresolved: list[str] = []
+    key_record = next((rec for _, rec in group if key in (rec.get("registry_id"), own_key(rec))), group[0][1])
     for name in columns:
         stated = [(review, rec.get(name)) for review, rec in group if rec.get(name) not in (None, [], "")]
-        if name in KEY_COLUMNS or name == REGISTRY_LIST:
-            record[name] = _identity_value(name, key, [v for _, v in stated])
+        if name == REGISTRY_LIST:
+            record[name] = _distinct(i for _, v in stated for i in v)
+        elif name in IDENTITY_FIELDS:
+            record[name] = key_record.get(name)
         elif name in compared:
             if not stated:
                 record[name] = None
@@ -306,16 +341,6 @@ def _distinct(values) -> list:
         if not any(_same_value(value, seen) for seen in out):
             out.append(value)
     return out
-
-
-def _identity_value(name: str, key: str, values: list):
-    """The landscape key as registry id when the trial has one; lists of ids united; a review's
-    own trial key (acronym, product + citation) from the first review that has one."""
-    if name == REGISTRY_LIST:
-        return _distinct(i for v in values for i in v)
-    if name == "registry_id":
-        return key if key in values else (values[0] if values else None)
-    return values[0] if values else None
 
 
 def _united(stated: list) -> list:
@@ -380,7 +405,8 @@ def build_landscape(root: Path) -> Landscape:
     reviews, warnings = latest_reviews(Path(root))
     if not reviews:
         raise LandscapeError(f"{root}: no review with a trial dataset (expected <review-key>/latest/dataset/)")
-    groups, index = group_trials(reviews)
+    groups, index, join_warnings = group_trials(reviews)
+    warnings += join_warnings
     keys = [landscape_key(g) for g in groups]
     compared = {row["field"] for review in reviews for row in review.evidence}
     chosen_evidence = {}

@@ -181,8 +181,8 @@ def write_versions(review_dir: Path, versions: dict[str, VersionEvidence], chain
     path = Path(review_dir) / VERSIONS_FILE
     rows = []
     for i, vid in enumerate(chain):
-        rows.append({**asdict(versions[vid]), "ordered_by": versions[vid].ordered_by,
-                     "previous": chain[i - 1] if i else None})
+        rows.append({**asdict(versions[vid]), "previous": chain[i - 1] if i else None,
+                     "after_previous_by": versions[vid].ordered_after(versions[chain[i - 1]]) if i else None})
     rows += [asdict(v) for vid, v in versions.items() if vid not in chain]
     tmp = path.with_name(f".{VERSIONS_FILE}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps({"chain": chain, "versions": rows}, indent=1) + "\n", "utf-8")
