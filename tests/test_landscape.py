@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.landscape import build_landscape, write_landscape
-from pipeline.versioning import latest_version, set_latest
+from pipeline.versioning import latest_version, review_key, set_latest
 from tests.layouts.mini_review import mini_review_pdf
 from tests.layouts.reviews import build_review, review_names
 
@@ -138,7 +138,7 @@ def test_landscape_of_a_batch(batch_root, tmp_path):
     reviews = {p.name: latest_version(p) for p in batch_root.iterdir() if not p.name.startswith(".")}
     assert len(reviews) == 2 + len(review_names())
     nasiri = reviews["doi-10.1186_s40364-024-00634-5"]
-    mini_key = next(k for k in reviews if k.startswith("title-"))
+    mini_key = review_key(None, MINI_TITLE)
     assert json.loads((nasiri / "document.json").read_text())["source"] == "b_revision.pdf"  # v2a is latest
     assert json.loads((reviews[mini_key] / "document.json").read_text())["source"] == "d_mini_v2.pdf"
 
