@@ -237,7 +237,8 @@ def _starts_block(first: _Piece, prev: _Piece, cur: _Piece, col_x0: float, body_
         return True
     if abs(a.size - b.size) > 0.4:
         return True
-    if _is_heading_line(a, body_size) != _is_heading_line(b, body_size):
+    if (_is_heading_line(a, body_size) != _is_heading_line(b, body_size)
+            and not FIGURE_CAPTION_RE.match(first.line.text)):  # a caption's bold title runs on
         return True
     if b.top - a.bottom > 0.55 * b.size:
         return True
@@ -364,10 +365,14 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
                 words.append(w)
         # Drop running heads and folios in the top/bottom band.
         body_words = []
-        for line in group_lines(words):
+        lines = group_lines(words)
+        for i, line in enumerate(lines):
             in_band = line.bottom < band or line.top > page.height - band
+            # A folio is the page's first or last line, even where the margin is narrow.
+            edge = i in (0, len(lines) - 1)
             for piece in split_line(line, _head_gap(line)):
-                if in_band and (_shape(piece.text) in heads or PAGE_NUMBER_RE.match(piece.text.strip())):
+                folio = (in_band or edge) and PAGE_NUMBER_RE.match(piece.text.strip())
+                if folio or in_band and _shape(piece.text) in heads:
                     continue
                 body_words += piece.words
         kept.append((page, body_words, figure_words))
@@ -464,6 +469,11 @@ class _Reading:
     after_heading: bool = False  # the block before this one was a heading
 
 
+def _is_section_heading(text: str) -> bool:
+    """A heading that can open the body: a few words, not a list of names ("A, B, and C")."""
+    return len(text.split()) <= 6 and "," not in text
+
+
 def _is_prose(lines: list[Line], text: str, body: BodyStyle) -> bool:
     """Running text in (about) the body style: several full lines of mostly lower-case words.
 
@@ -505,12 +515,16 @@ def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body
     if len(lines) == 1 and name in SECTION_TYPES:
         reading.section = SECTION_TYPES[name]
         return "heading"
-    if heading:
-        if not front or reading.title_seen or page > 1:
-            reading.section = "body"
-        return "heading"
     if FIGURE_CAPTION_RE.match(text):
         return "caption"
+    if heading:
+        if not front:
+            reading.section = "body"
+        elif reading.title_seen or page > 1:
+            if not _is_section_heading(text):
+                return "front_matter"  # set in bold under the title: authors, affiliations
+            reading.section = "body"
+        return "heading"
     if reading.section in ("reference", "abbreviation"):
         return reading.section
     if front:
