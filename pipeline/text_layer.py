@@ -163,17 +163,25 @@ def _widen_orphans(pieces: list[_Piece]) -> None:
             piece.column = 0
 
 
-def _reading_order(pieces: list[_Piece]) -> list[_Piece]:
-    """Full-width pieces cut the page into bands; within a band, left column then right."""
+def _reading_order(pieces: list[_Piece], gap: float) -> list[_Piece]:
+    """Full-width pieces cut the page into bands; so does white space at least *gap* tall
+    across both columns (side-by-side author blocks above the abstract). Within a band,
+    left column then right."""
     ordered: list[_Piece] = []
     band: list[_Piece] = []
+    band_bottom = None
     for piece in sorted(pieces, key=lambda p: p.top):
+        if band and band_bottom is not None and piece.top - band_bottom >= gap:
+            ordered += sorted(band, key=lambda p: (p.column, p.top))
+            band = []
         if piece.column == 0:
             ordered += sorted(band, key=lambda p: (p.column, p.top))
             band = []
             ordered.append(piece)
+            band_bottom = None
         else:
             band.append(piece)
+            band_bottom = max(band_bottom or piece.line.bottom, piece.line.bottom)
     ordered += sorted(band, key=lambda p: (p.column, p.top))
     return ordered
 
@@ -386,7 +394,7 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
     for page, words, figure_words in kept:
         pieces = _split_columns(group_lines(words), page, 1.2 * body_size)
         _widen_orphans(pieces)
-        pieces = _reading_order(pieces)
+        pieces = _reading_order(pieces, 3.0 * body.pitch)
         col_x0 = {c: min((p.line.x0 for p in pieces if p.column == c), default=0.0) for c in (0, 1, 2)}
         groups: list[list[_Piece]] = []
         for piece in pieces:
@@ -394,9 +402,12 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
                 groups[-1].append(piece)
             else:
                 groups.append([piece])
-        for group in groups:
+        for gi, group in enumerate(groups):
             lines = [p.line for p in group]
             text = join_lines([ln.text for ln in lines], dehyphenator)
+            following = [p.line for p in groups[gi + 1]] if gi + 1 < len(groups) else []
+            reading.prose_follows = bool(following) and _is_prose(
+                following, " ".join(ln.text for ln in following), body)
             kind = _classify(lines, text, reading, page.number, body, title_size)
             entries = _abbreviation_entries(lines) if kind == "abbreviation" else [lines]
             prev = blocks[-1] if blocks else None
@@ -467,6 +478,7 @@ class _Reading:
     section: str = "front"  # front, body, reference, abbreviation
     title_seen: bool = False
     after_heading: bool = False  # the block before this one was a heading
+    prose_follows: bool = False  # the next block on the page is running text
 
 
 def _is_section_heading(text: str) -> bool:
@@ -495,8 +507,9 @@ def _classify(lines: list[Line], text: str, reading: _Reading, page: int, body: 
               title_size: float) -> str:
     """Block type; advances *reading* past the front matter and into named sections.
 
-    The front matter ends at the first heading after the title, or at the first block of
-    running text, whichever comes first: found from the page's styles, not heading names.
+    The front matter ends at the first heading after the title that running text follows,
+    or at the first block of running text, whichever comes first: found from the page's
+    styles, not from heading names.
     """
     kind = _block_type(lines, text, reading, page, body, title_size)
     reading.after_heading = kind == "heading"
@@ -521,7 +534,7 @@ def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body
         if not front:
             reading.section = "body"
         elif reading.title_seen or page > 1:
-            if not _is_section_heading(text):
+            if not (_is_section_heading(text) and reading.prose_follows):
                 return "front_matter"  # set in bold under the title: authors, affiliations
             reading.section = "body"
         return "heading"
