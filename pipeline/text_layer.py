@@ -18,7 +18,9 @@ from pipeline.records import BBox, Line, PageLayout, TextBlock, Word
 
 HEAD_BAND = 0.07  # top/bottom share of the page where running heads and folios live
 PAGE_NUMBER_RE = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE)
-FIGURE_CAPTION_RE = re.compile(r"^(Fig\.?|Figure)\s*\d+", re.IGNORECASE)
+# A figure's caption; other floats' captions need a delimiter ("Table 1 shows ..." is prose).
+FIGURE_CAPTION_RE = re.compile(r"^((Fig\.?|Figure)\s*\d+|(Table|Algorithm|Scheme|Box)\s*[A-Z]?\d+(\.\d+)?\s*[:.|])",
+                               re.IGNORECASE)
 REFERENCE_START_RE = re.compile(r"^\[?\d{1,4}[.\]]\s")
 SECTION_TYPES = {"references": "reference", "bibliography": "reference", "abbreviations": "abbreviation",
                  "list of abbreviations": "abbreviation"}
@@ -250,8 +252,10 @@ def _starts_block(first: _Piece, prev: _Piece, cur: _Piece, col_x0: float, body_
         return True
     if b.top - a.bottom > 0.55 * b.size:
         return True
-    if FIGURE_CAPTION_RE.match(b.text) or REFERENCE_START_RE.match(b.text):
+    if REFERENCE_START_RE.match(b.text):
         return True
+    if FIGURE_CAPTION_RE.match(b.text) and a.text.rstrip().endswith((".", ":", "!", "?")):
+        return True  # a caption opens after a finished sentence ("... Figure 1 processes" runs on)
     indent = 0.6 * b.size
     if REFERENCE_START_RE.match(first.line.text) and b.x0 - first.line.x0 > indent:
         return False  # the hanging indent of a numbered reference's wrapped lines
