@@ -44,12 +44,16 @@ def _shape(text: str) -> str:
 
 
 def running_heads(pages: list[PageLayout]) -> set[str]:
-    """Shapes (digits masked) of text repeated in the top/bottom band of many pages."""
+    """Shapes (digits masked) of text repeated in the top/bottom band, or on the first or last
+    line, of many pages."""
     counts: Counter[str] = Counter()
     for page in pages:
         band = HEAD_BAND * page.height
         seen = set()
-        for line in group_lines([w for w in page.words if w.bottom < band or w.top > page.height - band]):
+        lines = group_lines(page.words)
+        for i, line in enumerate(lines):
+            if not (line.bottom < band or line.top > page.height - band or i in (0, len(lines) - 1)):
+                continue
             for piece in split_line(line, _head_gap(line)):
                 seen.add(_shape(piece.text))
         # A landscape page carries the running head sideways (kept apart by the loader).
@@ -380,11 +384,10 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
         lines = group_lines(words)
         for i, line in enumerate(lines):
             in_band = line.bottom < band or line.top > page.height - band
-            # A folio is the page's first or last line, even where the margin is narrow.
+            # A running head or folio is the page's first or last line, even in a narrow margin.
             edge = i in (0, len(lines) - 1)
             for piece in split_line(line, _head_gap(line)):
-                folio = (in_band or edge) and PAGE_NUMBER_RE.match(piece.text.strip())
-                if folio or in_band and _shape(piece.text) in heads:
+                if (in_band or edge) and (_shape(piece.text) in heads or PAGE_NUMBER_RE.match(piece.text.strip())):
                     continue
                 body_words += piece.words
         kept.append((page, body_words, figure_words))
