@@ -131,16 +131,46 @@ def _art_clusters(boxes: list[BBox], gap: float) -> list[list[BBox]]:
     return clusters
 
 
+def _gutter(parts: list[Line], width: float) -> float:
+    """Where the page's two columns meet: its centre, unless the text leaves a clear vertical
+    gap elsewhere with text on both sides (a narrow side column beside a wide main one)."""
+    centre = width / 2
+    if len(parts) < 10:
+        return centre
+    best: tuple[int, float] | None = None
+    runs: list[float] = []
+    for x in (width * i / 200 for i in range(20, 181)):
+        crossing = sum(1 for p in parts if p.x0 < x < p.x1)
+        left = sum(1 for p in parts if p.x1 <= x)
+        right = sum(1 for p in parts if p.x0 >= x)
+        if left < 5 or right < 5 or crossing > 0.05 * len(parts):
+            continue
+        if best is None or crossing < best[0]:
+            best, runs = (crossing, x), [x]
+        elif crossing == best[0]:
+            runs.append(x)
+    if best is None:
+        return centre
+    gutter = statistics.median(runs)
+    if abs(gutter - centre) < 0.1 * width:
+        return centre
+    # Columns of running text, not a list's terms beside their expansions.
+    for side in ([p for p in parts if p.x1 <= gutter], [p for p in parts if p.x0 >= gutter]):
+        if statistics.median(p.x1 - p.x0 for p in side) < 0.2 * width:
+            return centre
+    return gutter
+
+
 def _split_columns(lines: list[Line], page: PageLayout, gap: float) -> list[_Piece]:
-    centre = page.width / 2
+    parts = [part for line in lines for part in split_line(line, gap)]
+    centre = _gutter(parts, page.width)
     pieces = []
-    for line in lines:
-        for part in split_line(line, gap):
-            if part.x0 < centre - 5 and part.x1 > centre + 5:
-                column = 0
-            else:
-                column = 1 if (part.x0 + part.x1) / 2 < centre else 2
-            pieces.append(_Piece(part, column))
+    for part in parts:
+        if part.x0 < centre - 5 and part.x1 > centre + 5:
+            column = 0
+        else:
+            column = 1 if (part.x0 + part.x1) / 2 < centre else 2
+        pieces.append(_Piece(part, column))
     # Parts of one printed line that fall into the same column belong together again
     # (an abbreviation and its expansion, a justified line with a wide space).
     merged: list[_Piece] = []
