@@ -445,6 +445,9 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
             following = [p.line for p in groups[gi + 1]] if gi + 1 < len(groups) else []
             reading.prose_follows = bool(following) and _is_prose(
                 following, " ".join(ln.text for ln in following), body)
+            # Typesetters never end a column with a heading: text follows it below, in its column.
+            reading.text_below = bool(following) and following[0].top > lines[-1].top and (
+                groups[gi + 1][0].column == group[0].column or groups[gi + 1][0].column == 0)
             kind = _classify(lines, text, reading, page.number, body, title_size)
             entries = _abbreviation_entries(lines) if kind == "abbreviation" else [lines]
             prev = blocks[-1] if blocks else None
@@ -516,6 +519,7 @@ class _Reading:
     title_seen: bool = False
     after_heading: bool = False  # the block before this one was a heading
     prose_follows: bool = False  # the next block on the page is running text
+    text_below: bool = True  # the next block on the page follows below, in the same column
 
 
 def _is_section_heading(text: str) -> bool:
@@ -556,7 +560,8 @@ def _classify(lines: list[Line], text: str, reading: _Reading, page: int, body: 
 def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body: BodyStyle,
                 title_size: float) -> str:
     size = max(ln.size for ln in lines)
-    heading = all(_is_heading_line(ln, body.size) for ln in lines) and len(lines) <= 3
+    heading = (all(_is_heading_line(ln, body.size) for ln in lines) and len(lines) <= 3
+               and (reading.text_below or reading.section == "front"))
     name = text.strip().lower().rstrip(":")
     front = reading.section == "front"
     if page == 1 and size >= title_size - 0.1 and front:
