@@ -126,13 +126,19 @@ def test_registry_column_found_by_its_cells_and_other_registries_kept():
 def test_trials_without_registry_ids_by_acronym_and_by_product_and_citation():
     table = _table(1, ["Trial", "Product", "ORR, %", "Ref."], [
         ["KarMMa-3", "Ide-cel", "71", "[12]"], ["ZUMA-5", "Axi-cel", "92", "[5]"], ["—", "CART-meso", "0", "Beatty 2018"]])
-    blocks = [TextBlock("b1", 2, (0, 0, 1, 1), "paragraph", "In KarMMa-3 (NCT03651128), ide-cel improved PFS.")]
+    blocks = [TextBlock("b1", 2, (0, 0, 1, 1), "paragraph", "In KarMMa-3 (NCT03651128), ide-cel improved PFS."),
+              TextBlock("b2", 2, (0, 0, 1, 1), "paragraph", "Follicular lymphoma: NCT03105938 (ZUMA-5) is ongoing.")]
     ds = reconcile([table], blocks=blocks)
     by_id = {t.trial_id: t for t in ds.trials}
-    assert set(by_id) == {"NCT03651128", "study:ZUMA-5", "product:CART-meso|ref:Beatty 2018"}
+    assert set(by_id) == {"NCT03651128", "NCT03105938", "product:CART-meso|ref:Beatty 2018"}
     assert by_id["NCT03651128"].identified_by == "study_name" and by_id["NCT03651128"].orr_pct == 71.0
-    assert by_id["study:ZUMA-5"].registry_id is None and by_id["study:ZUMA-5"].orr_pct == 92.0
+    assert by_id["NCT03105938"].study_name == "ZUMA-5" and by_id["NCT03105938"].orr_pct == 92.0
     assert by_id["product:CART-meso|ref:Beatty 2018"].references == ["Beatty 2018"]
+
+
+def test_an_acronym_without_any_id_keys_the_trial():
+    ds = reconcile([_table(1, ["Trial", "ORR, %"], [["ZUMA-5", "92"]])])
+    assert [(t.trial_id, t.registry_id, t.orr_pct) for t in ds.trials] == [("study:ZUMA-5", None, 92.0)]
 
 
 def test_an_acronym_printed_with_two_ids_is_flagged_not_guessed():
@@ -179,3 +185,14 @@ def test_schema_documentation_lists_every_field_and_column_role():
     missing = [f.name for f in TRIAL_FIELDS if f"`{f.name}`" not in doc]
     missing += [s.key for s in load_vocabulary().columns if f"`{s.key}`" not in doc]
     assert not missing
+
+
+def test_cells_are_tagged_by_column_role_not_by_key_literal():
+    from pipeline.entities.table_links import names_products, study_names_of_cell, tagged_column
+
+    agent = map_columns(["Agent"])[0][0]
+    assert tagged_column(agent) and names_products(agent)  # a "Drug"/"Agent" column is tagged
+    assert not tagged_column(map_columns(["ORR, %"])[0][0])
+    assert tagged_column("an_unmapped_column")  # unknown content: tagged, nothing assumed
+    assert study_names_of_cell(map_columns(["Trial"])[0][0], "KarMMa-3") == ["KarMMa-3"]
+    assert study_names_of_cell(map_columns(["Phase"])[0][0], "III (KarMMa-3)") == ["KarMMa-3"]

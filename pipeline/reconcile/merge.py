@@ -359,11 +359,14 @@ def _identify(parsed: list[ParsedTable], mentions: list[Mention], warnings: list
 
 
 def _narrative_links(study: str, mentions: list[Mention]) -> list[str]:
-    """Registry ids a sentence prints right after the study name: "KarMMa-3 (NCT03651128)",
-    "the ZUMA-1 trial (NCT02348216)"."""
+    """Registry ids a sentence prints right next to the study name: "KarMMa-3 (NCT03651128)",
+    "the ZUMA-1 trial (NCT02348216)", "NCT03651128 (KarMMa-3)"."""
     words = r"\s+".join(map(re.escape, study.split()))
-    rx = re.compile(rf"(?<![\w-]){words}(?:\s+(?:trial|study))?\s*[(\[]\s*(?:[\w/-]+\s*[,;]\s*)*$")
-    return nz.unique(m.registry_id for m in mentions if rx.search(m.sentence[:m.sentence_start]))
+    before = re.compile(rf"(?<![\w-]){words}(?:\s+(?:trial|study))?\s*[(\[]\s*(?:[\w/-]+\s*[,;]\s*)*$")
+    after = re.compile(rf"^\s*[(\[]\s*(?:the\s+)?{words}(?![\w-])")
+    return nz.unique(m.registry_id for m in mentions
+                     if before.search(m.sentence[:m.sentence_start])
+                     or after.match(m.sentence[m.sentence_start + len(m.printed):]))
 
 
 def _table_observations(parsed: list[ParsedTable], obs, unions, warnings) -> list[dict]:
