@@ -196,3 +196,9 @@ def test_cells_are_tagged_by_column_role_not_by_key_literal():
     assert tagged_column("an_unmapped_column")  # unknown content: tagged, nothing assumed
     assert study_names_of_cell(map_columns(["Trial"])[0][0], "KarMMa-3") == ["KarMMa-3"]
     assert study_names_of_cell(map_columns(["Phase"])[0][0], "III (KarMMa-3)") == ["KarMMa-3"]
+
+
+def test_uncited_rows_of_one_product_stay_two_trials():
+    ds = reconcile([_table(2, ["Product", "ORR, %"], [["LCAR-B38M", "88"], ["LCAR-B38M", "80"]])])
+    assert [(t.trial_id, t.orr_pct) for t in ds.trials] == [
+        ("product:cilta-cel|ref:Table 2 row 1", 88.0), ("product:cilta-cel|ref:Table 2 row 2", 80.0)]

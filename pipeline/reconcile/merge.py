@@ -342,7 +342,8 @@ def _identify(parsed: list[ParsedTable], mentions: list[Mention], warnings: list
                 pr.trial_id, pr.identified_by = f"study:{pr.study}", "study_name"
                 continue
             if pr.products:
-                citation = pr.citation or f"Table {table.number}"
+                # no printed citation: the row itself (two uncited rows of one product are two trials)
+                citation = pr.citation or f"Table {table.number} row {pr.row.row}"
                 pr.trial_id = f"product:{'+'.join(nz.unique(pr.products))}|ref:{citation}"
                 pr.identified_by = "product+citation"
                 continue
