@@ -91,7 +91,8 @@ def read_percent(text: str) -> tuple[float | None, dict]:
         if printed:
             return number(printed.group(1)), extra
         return (round(100 * n / of, 1) if of else None), extra
-    m = _LEADING_RE.match(re.sub(r"^(?:any\s*(?:grade)?\s*:?)", "", t, flags=re.I).strip())
+    t = re.sub(r"^(?:any\s*(?:grade)?\s*:?)", "", t, flags=re.I).strip()  # "Any: 85"
+    m = _LEADING_RE.match(t)
     if not m:
         return None, extra
     rest = t[m.end():]
@@ -135,7 +136,7 @@ def _text(out: ParsedCell, text: str, fields, unit) -> None:
 
 
 def _int(out: ParsedCell, text: str, fields, unit) -> None:
-    t = nz.clean(text).replace(",", "") if not re.match(r"^\d{1,3},\d{3}\b", nz.clean(text)) else nz.clean(text).replace(",", "")
+    t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", nz.clean(text))  # thousands separator: "1,026"
     m = re.match(r"^[~≈]?\s*(\d+)\s*(?:$|\(|;|patients|pts)", t)
     if not m:
         out.unread = True
