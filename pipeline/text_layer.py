@@ -171,6 +171,18 @@ def _split_columns(lines: list[Line], page: PageLayout, gap: float) -> list[_Pie
         else:
             column = 1 if (part.x0 + part.x1) / 2 < centre else 2
         pieces.append(_Piece(part, column))
+    # A line across the centre with a column's text beside it belongs to a wider column on
+    # that side (an abstract box that takes more than half the page), not to the full width.
+    for piece in pieces:
+        if piece.column != 0:
+            continue
+        a = piece.line
+        beside = [o.line for o in pieces if o.column != 0 and o.line.top < a.bottom and a.top < o.line.bottom
+                  and o.line.x1 - o.line.x0 >= 0.2 * page.width]  # a column's line, not a logo's words
+        if any(o.x0 >= a.x1 for o in beside):
+            piece.column = 1
+        elif any(o.x1 <= a.x0 for o in beside):
+            piece.column = 2
     # Parts of one printed line that fall into the same column belong together again
     # (an abbreviation and its expansion, a justified line with a wide space).
     merged: list[_Piece] = []
