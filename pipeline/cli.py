@@ -36,6 +36,37 @@ def _quiet_prefect(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 
+def prefect_server_configured() -> bool:
+    """Whether Prefect is pointed at a server (PREFECT_API_URL in the environment, the active
+    profile, ./prefect.toml or ./pyproject.toml), read without importing Prefect (a second).
+
+    Then runs are Prefect flow runs, visible in its UI. Otherwise Prefect would start a
+    temporary server for every command (seconds), so the stages run as plain calls.
+    """
+    import tomllib
+
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    profiles_path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    sources = []
+    try:
+        profiles = tomllib.loads(profiles_path.read_text(encoding="utf-8"))
+        active = os.environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
+        sources.append(profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
+    except (OSError, tomllib.TOMLDecodeError):
+        pass
+    for name, table in (("prefect.toml", ()), ("pyproject.toml", ("tool", "prefect"))):
+        try:
+            settings = tomllib.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        for key in table:
+            settings = settings.get(key, {})
+        sources.append(settings.get("api", {}).get("url"))
+    return any(sources)
+
+
 class _ExpectedErrorFilter(logging.Filter):
     """Prefect logs a failed task or flow with its traceback; an expected error (bad input, time
     limit) is reported by the CLI in one line instead, so those log records are dropped."""
@@ -90,25 +121,29 @@ def extract(
     pdf: Path = typer.Argument(..., help="The review PDF."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (replaced atomically on success)."),
     password: str = typer.Option(None, "--password", help="Password of an encrypted PDF."),
-    no_flow: bool = typer.Option(False, "--no-flow", help="Run the stages directly, without Prefect."),
+    flow: bool = typer.Option(None, "--flow/--no-flow", show_default=False,
+                              help="Run as a Prefect flow run (default: when a Prefect server is configured, "
+                                   "PREFECT_API_URL; --flow without one starts a temporary local server)."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the curator's HTML report."),
     timeout: float = typer.Option(600.0, "--timeout", min=0, help="Time limit per document in seconds (0: none)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
 ) -> None:
     """Extract text, tables, entities and the trial dataset of PDF into OUT (+ the HTML report)."""
-    _quiet_prefect(verbose)
-    from flows.extract import extract_review, run_extraction, stderr_progress
-
     start = time.perf_counter()
-
+    as_flow = prefect_server_configured() if flow is None else flow
     try:
-        if no_flow:
-            summary = run_extraction(str(pdf), str(out), password, notify=stderr_progress, report=not no_report,
-                                     timeout=timeout or None)
-        else:
-            console.print("[dim]starting Prefect flow extract_review (local ephemeral mode unless PREFECT_API_URL is set)[/dim]")
+        if as_flow:
+            _quiet_prefect(verbose)
+            from flows.extract import extract_review
+
+            console.print("[dim]Prefect flow run extract_review[/dim]")
             _hide_expected_error_logs()
             summary = extract_review(str(pdf), str(out), password, report=not no_report, timeout=timeout or None)
+        else:
+            from pipeline.extraction import run_extraction, stderr_progress
+
+            summary = run_extraction(str(pdf), str(out), password, notify=stderr_progress, report=not no_report,
+                                     timeout=timeout or None)
     except ReviewExtractError as exc:
         # One line, never wrapped, the message not read as markup ("[29]" stays as it is).
         console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
@@ -228,11 +263,8 @@ def report(
     if not (folder / "document.json").is_file():
         console.print(f"[red]error:[/red] {folder}: not an extraction output (no document.json)")
         raise typer.Exit(2)
-    index = build_report(folder, pdf=pdf)
-    import pipeline.report as rep
-
-    stats = rep.last_build_stats
-    console.print(f"report: {index} ({stats.bytes / 1e6:.1f} MB in {stats.files} files, {stats.crops} page crops, "
+    stats = build_report(folder, pdf=pdf)
+    console.print(f"report: {stats.path} ({stats.bytes / 1e6:.1f} MB in {stats.files} files, {stats.crops} page crops, "
                   f"{stats.trials} trials{' (provisional)' if stats.provisional else ''}, {stats.seconds:.1f} s)")
     for warning in stats.warnings[:20]:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -434,27 +434,29 @@ def _short(exc: BaseException, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-PARALLEL_MIN_PAGES = 8  # below this, starting a second process costs more than it saves
+PARALLEL_MIN_PAGES = 8  # below this, starting other processes costs more than it saves
+PAGES_PER_TASK = 4  # small page ranges: the processes share the work evenly, progress is smooth
 
 
 def _page_ranges(total: int, workers: int) -> list[tuple[int, int]]:
-    """Contiguous page ranges, one per process (one range for short documents)."""
+    """Page ranges for the reader processes (one range, read here, for short documents)."""
     if workers < 2 or total < PARALLEL_MIN_PAGES:
         return [(0, total)]
-    step = -(-total // workers)
+    step = max(1, min(PAGES_PER_TASK, -(-total // workers)))
     return [(a, min(a + step, total)) for a in range(0, total, step)]
 
 
 @contextlib.contextmanager
 def _worker_pool(processes: int):
-    """A forked pool for reading pages in parallel, or None where processes cannot be made.
+    """A forked pool of page readers, or None where processes cannot be made.
 
     Forking shares the already imported pdfplumber; inside a daemonic process (a Dask
     worker) or without fork, pages are read in this process. The pool is terminated on
-    any exit, so a time limit also stops pages being read elsewhere.
+    any exit, so a time limit also stops pages being read elsewhere; the readers die with
+    this process if it is killed (pipeline.parallel).
     """
     pool = None
-    if processes > 0:
+    if processes > 1:
         try:
             pool = multiprocessing.get_context("fork").Pool(processes, initializer=_default_sigterm)
         except (AssertionError, OSError):  # daemonic parent, or no processes left
@@ -474,19 +476,28 @@ def _default_sigterm() -> None:
 
 
 def _wait(result, deadline: Deadline | None):
-    """The result of a page range read elsewhere, within the document's time limit."""
+    """The next result of the page readers, within the document's time limit."""
     timeout = deadline.remaining if deadline is not None else None
     try:
-        return result.get(timeout=max(timeout, 0.01) if timeout is not None else None)
+        return result.next(timeout=max(timeout, 0.01) if timeout is not None else None)
     except multiprocessing.TimeoutError:
         raise deadline.error("reading pages") from None
 
 
+_reader_pdf: dict[tuple, object] = {}  # in a reader process: the PDF it has open
+
+
 def _read_page_range(path: Path, password: str | None, start: int, stop: int, total: int,
                      deadline: Deadline | None) -> tuple[list[PageLayout], list[str], int]:
-    """Pages [start, stop) of the PDF, opened anew: the other processes' share of the work."""
-    with _open(path, password) as pdf:
-        return _read_pages(pdf.pages[start:stop], start, total, path, deadline, None)
+    """Pages [start, stop) of the PDF, opened once per reader process."""
+    key = (str(path), password)
+    if key not in _reader_pdf:
+        _reader_pdf[key] = _open(path, password)
+    return _read_pages(_reader_pdf[key].pages[start:stop], start, total, path, deadline, None)
+
+
+def _read_range_task(args: tuple) -> tuple[list[PageLayout], list[str], int]:
+    return _read_page_range(*args)
 
 
 def _read_pages(page_list, offset: int, total: int, path: Path, deadline: Deadline | None,
@@ -517,13 +528,14 @@ def _read_pages(page_list, offset: int, total: int, path: Path, deadline: Deadli
 
 def load_pdf(path: str | Path, password: str | None = None,
              progress: Callable[[int, int], None] | None = None,
-             deadline: Deadline | None = None) -> LoadedDocument:
+             deadline: Deadline | None = None, while_reading: Callable[[], None] | None = None) -> LoadedDocument:
     """Open *path* and read every page's words, rules and fills once.
 
     Raises a :class:`~pipeline.errors.ReviewExtractError` subclass with a one-line
     message for input that is not a readable PDF with a text layer. A page that cannot
     be read is left empty with a warning (the document is then marked partial), unless no
-    page can be read at all. *deadline* is checked after every page.
+    page can be read at all. *deadline* is checked after every page. *while_reading* is
+    called once while other processes read the pages (not called when they are read here).
     """
     path = Path(path)
     _check_is_pdf(path)
@@ -541,20 +553,24 @@ def load_pdf(path: str | Path, password: str | None = None,
                 raise _input_error(path, exc, "its page tree cannot be read") from None
             total = len(page_list)
             ranges = _page_ranges(total, worker_processes())
-            with _worker_pool(len(ranges) - 1) as pool:
-                # Other processes read the later page ranges while this one reads the first.
-                pending = [pool.apply_async(_read_page_range, (path, password, a, b, total, deadline))
-                           for a, b in ranges[1:]] if pool else []
-                first = ranges[0] if pool else (0, total)
-                pages, warnings, failed = _read_pages(page_list[first[0]:first[1]], first[0], total, path,
-                                                      deadline, progress)
-                for result in pending:
-                    more_pages, more_warnings, more_failed = _wait(result, deadline)
-                    pages += more_pages
-                    warnings += more_warnings
-                    failed += more_failed
-                    if progress:
-                        progress(len(pages), total)
+            with _worker_pool(min(len(ranges), worker_processes())) as pool:
+                if pool is None:
+                    pages, warnings, failed = _read_pages(page_list, 0, total, path, deadline, progress)
+                else:
+                    # Reader processes take the page ranges in turn while this one warms up.
+                    results = pool.imap(_read_range_task,
+                                        [(path, password, a, b, total, deadline) for a, b in ranges])
+                    if while_reading is not None:
+                        while_reading()
+                    pages, warnings, failed = [], [], 0
+                    for _ in ranges:
+                        more_pages, more_warnings, more_failed = _wait(results, deadline)
+                        for page in more_pages:
+                            pages.append(page)
+                            if progress:
+                                progress(len(pages), total)
+                        warnings += more_warnings
+                        failed += more_failed
     except ReviewExtractError:
         raise
     except Exception as exc:

@@ -152,9 +152,9 @@ def test_cli_process_prints_one_line_and_no_traceback(bad, tmp_path):
 
 
 def test_prefect_flow_mode_reports_expected_errors_without_traceback(bad, tmp_path):
-    """The default (Prefect flow) mode: Prefect's own failure logs must not show a traceback."""
+    """The Prefect flow mode: Prefect's own failure logs must not show a traceback."""
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "extract", str(bad / "encrypted.pdf"),
-                           "--out", str(tmp_path / "out"), "--no-report"],
+                           "--out", str(tmp_path / "out"), "--no-report", "--flow"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == EncryptedPdfError.exit_code, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -49,7 +49,7 @@ def test_successful_write_replaces_output(tmp_path):
 
 def test_cli_extract_runs_the_prefect_flow(tmp_path, review_pdf):
     out = tmp_path / "review"
-    result = CliRunner().invoke(app, ["extract", str(review_pdf), "--out", str(out), "--no-report"])
+    result = CliRunner().invoke(app, ["extract", str(review_pdf), "--out", str(out), "--no-report", "--flow"])
     assert result.exit_code == 0, result.output
     assert "157" in result.output  # table rows in the summary
     assert len((out / "tables" / "table2.csv").read_text("utf-8").splitlines()) > 62
