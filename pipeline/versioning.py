@@ -12,9 +12,8 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline import __version__
+from pipeline import MODELS_DIR, __version__
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 VERSION_ID_LENGTH = 16
 
 

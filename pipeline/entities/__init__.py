@@ -144,7 +144,7 @@ def _extract_entities_unlocked(blocks: list[TextBlock], tables: list[Table], *, 
     _link_abbreviations(nlp, abbrev_dict, docs + list(tagged.values()), Hit)
 
     if ner is None and use_ner is not False:
-        ner = _load_ner(required=bool(use_ner), warn=warn)
+        ner = load_ner(required=bool(use_ner))
     if ner is not None and use_ner is not False:
         _add_model_entities(ner, passages, docs, Hit)
 
@@ -245,26 +245,37 @@ def _doc_text(doc) -> str:
     return doc_text(doc)
 
 
-_NER_CACHE: dict[str, object] = {}
+_NER_MODELS: dict[str, object] = {}
 
 
-def _load_ner(required: bool, warn: list[str]):
-    if "model" in _NER_CACHE:
-        return _NER_CACHE["model"]
-    model = None
-    try:
-        from pipeline.ner import load_ner_model
+def load_ner(required: bool = False):
+    """The statistical NER model (``models/ner_bio``), loaded once per process.
 
-        model = load_ner_model()
-    except (ImportError, FileNotFoundError):
-        if required:
-            raise  # an optional model that is not there is not worth a warning
-    except Exception as exc:  # a model that is there but does not load must not stop the stage
-        if required:
+    None when the model is not there and not *required*. A model that is there but does not
+    load raises: it is never remembered as missing, so no later call silently goes without it.
+    """
+    from pipeline.ner import DEFAULT_MODEL_PATH, load_ner_model
+
+    if "model" not in _NER_MODELS:
+        if not required and not (DEFAULT_MODEL_PATH / "config.cfg").is_file():
+            return None  # an optional model that is not installed
+        try:
+            _NER_MODELS["model"] = load_ner_model()
+        except FileNotFoundError:
             raise
-        warn.append(f"statistical NER model not loaded: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-    _NER_CACHE["model"] = model
-    return model
+        except Exception as exc:
+            raise RuntimeError(f"the statistical NER model at {DEFAULT_MODEL_PATH} does not load "
+                               f"({type(exc).__name__}: {exc})") from exc
+    return _NER_MODELS["model"]
+
+
+def load_models() -> None:
+    """Load the entity pipeline and the NER model now (both are kept for the process)."""
+    from pipeline.entities.nlp import load_nlp
+
+    with _NLP_LOCK:
+        load_nlp()
+        load_ner()
 
 
 def _add_model_entities(ner, passages: list[Passage], docs, Hit) -> None:
@@ -380,4 +391,4 @@ def _registry_ids(m, sents, sent_idx, ids, studies, links: TableLinks, subject,
 
 
 __all__ = ["Entity", "TextFact", "EntityResult", "extract_entities", "write_entity_outputs", "ENTITY_TYPES",
-           "FACT_COLUMNS"]
+           "FACT_COLUMNS", "load_models", "load_ner"]

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-LEXICON_DIR = Path(__file__).resolve().parents[2] / "models" / "lexicons"
+from pipeline import MODELS_DIR
+
+LEXICON_DIR = MODELS_DIR / "lexicons"
 LEXICON_FILES = {
     "TARGET": "targets.json",
     "PRODUCT": "products.json",

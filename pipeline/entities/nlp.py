@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-NLP_DIR = Path(__file__).resolve().parents[2] / "models" / "nlp"
+from pipeline import MODELS_DIR
+
+NLP_DIR = MODELS_DIR / "nlp"
 CONFIG_PATH = Path(__file__).resolve().with_name("nlp.cfg")
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline import MODELS_DIR
+
 LABELS = ("CHEMICAL", "DISEASE", "GENE_OR_PROTEIN")
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "ner_bio"
+DEFAULT_MODEL_PATH = MODELS_DIR / "ner_bio"
 
 
 def load_ner_model(path: str | Path | None = None, **kwargs):
