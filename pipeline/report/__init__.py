@@ -21,7 +21,7 @@ from pathlib import Path
 from pipeline.report.crops import DEFAULT_DPI, CropBook, Link
 from pipeline.report.data import ReportData, Source, Value, load
 
-__all__ = ["build_report", "ReportStats", "last_build_stats"]
+__all__ = ["build_report", "ReportStats"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NUMERIC = {"enrollment", "orr_pct"}
@@ -40,9 +40,6 @@ class ReportStats:
     provisional: bool
     warnings: list[str] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)
-
-
-last_build_stats: ReportStats | None = None
 
 
 @dataclass(slots=True)
@@ -81,13 +78,12 @@ def _peek(link: Link, vh: int = PEEK_H) -> dict:
             "boxes": [(round(cx - x, 1), round(y - top, 1), round(bw, 1), round(bh, 1)) for x, y, bw, bh in px]}
 
 
-def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_DPI) -> Path:
+def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_DPI) -> ReportStats:
     """Write ``out_dir/report/index.html`` (and ``report/img/``) for an extraction folder.
 
     *pdf* overrides ``document.json``'s ``source_path`` (the PDF the crops are cut from). The
-    report folder is replaced atomically. Returns the path of ``index.html``.
+    report folder is replaced atomically. Returns what was built (``.path``: ``index.html``).
     """
-    global last_build_stats
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from pipeline.report.charts import chart_specs, specs_json, vega_bundle
@@ -246,12 +242,11 @@ def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_D
         shutil.rmtree(old, ignore_errors=True)
 
     files = [p for p in final.rglob("*") if p.is_file()]
-    last_build_stats = ReportStats(
+    return ReportStats(
         path=final / "index.html", seconds=time.perf_counter() - start,
         bytes=sum(p.stat().st_size for p in files), files=len(files),
         crops=sum(1 for c in book.crops.values() if c.src), trials=len(data.trials),
         provisional=data.provisional, warnings=warnings, stages={k: round(v, 2) for k, v in stages.items()})
-    return final / "index.html"
 
 
 def _strip_caption(caption: str, number: int) -> str:

@@ -1,23 +1,33 @@
-"""Vega-Lite charts (built with Altair) and the Vega JavaScript bundle, inlined once in the page.
+"""Vega-Lite chart specs (plain dicts) and the Vega JavaScript bundle, inlined once in the page.
 
-The bundle (Vega + Vega-Lite + Vega-Embed, about 0.9 MB) comes from vl-convert, which ships it
-inside its wheel: no CDN, no download at build time.
+The bundle (Vega 6.2, Vega-Lite 6.4, Vega-Embed; about 0.9 MB, BSD-3-Clause) is
+``templates/vega.bundle.js``, made once with vl-convert's ``javascript_bundle()`` (see
+``templates/README.md``): no CDN, no download and no chart library at run time.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-import re
 from collections import Counter
 from pathlib import Path
-
-import altair as alt
 
 from pipeline.report.data import PHASE_ORDER, Trial
 
 WIDTH = 340
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+BUNDLE = Path(__file__).resolve().parent / "templates" / "vega.bundle.js"
+
+
+def _field(name: str, kind: str, title: str | None = None, **extra) -> dict:
+    spec = {"field": name, "type": kind, **extra}
+    if title is not None:
+        spec["title"] = title
+    return spec
+
+
+def _title(text: str, subtitle: str) -> dict:
+    return {"text": text, "anchor": "start", "subtitle": subtitle}
 
 
 def _counts(trials: list[Trial], facet: str) -> list[dict]:
@@ -35,19 +45,18 @@ def _bar(trials: list[Trial], facet: str, title: str, axis: str, subtitle: str, 
         known = [r["value"] for r in rows]
         sort = [o for o in order if o in known] + sorted(v for v in known if v not in order)
     height = max(120, 18 * len(rows))
-    chart = (
-        alt.Chart(alt.Data(values=rows))
-        .mark_bar(color="#3b6ea8", cursor="pointer")
-        .encode(
-            x=alt.X("trials:Q", title="Trials (n)", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("value:N", title=axis, sort=sort, axis=alt.Axis(labelLimit=160)),
-            tooltip=[alt.Tooltip("value:N", title=axis), alt.Tooltip("trials:Q", title="Trials")],
-        )
-    )
-    text = chart.mark_text(align="left", dx=3, color="#333").encode(text="trials:Q")
-    layered = alt.layer(chart, text).properties(
-        title=alt.Title(title, subtitle=subtitle, anchor="start"), width=WIDTH, height=height)
-    return layered.to_dict()
+    encoding = {
+        "x": _field("trials", "quantitative", "Trials (n)", axis={"tickMinStep": 1, "format": "d"}),
+        "y": _field("value", "nominal", axis, sort=sort, axis={"labelLimit": 160}),
+        "tooltip": [_field("value", "nominal", axis), _field("trials", "quantitative", "Trials")],
+    }
+    return {
+        "$schema": SCHEMA, "data": {"values": rows},
+        "layer": [{"mark": {"type": "bar", "color": "#3b6ea8", "cursor": "pointer"}, "encoding": encoding},
+                  {"mark": {"type": "text", "align": "left", "dx": 3, "color": "#333"},
+                   "encoding": {**encoding, "text": _field("trials", "quantitative")}}],
+        "title": _title(title, subtitle), "width": WIDTH, "height": height,
+    }
 
 
 def _scatter(trials: list[Trial]) -> dict:
@@ -55,22 +64,21 @@ def _scatter(trials: list[Trial]) -> dict:
              "target": ", ".join(t.facets.get("target") or []) or "Not reported",
              "phase": ", ".join(t.facets.get("phase") or [])}
             for t in trials if t.enrollment and t.orr is not None]
-    chart = (
-        alt.Chart(alt.Data(values=rows))
-        .mark_circle(size=70, opacity=0.75, cursor="pointer")
-        .encode(
-            x=alt.X("enrollment:Q", title="Enrollment (patients, log scale)", scale=alt.Scale(type="log")),
-            y=alt.Y("orr:Q", title="Reported ORR (%)", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("target:N", title="Target", legend=alt.Legend(orient="right", labelLimit=140)),
-            tooltip=[alt.Tooltip("registry_id:N", title="Trial"), alt.Tooltip("target:N", title="Target"),
-                     alt.Tooltip("phase:N", title="Phase"), alt.Tooltip("enrollment:Q", title="Enrollment"),
-                     alt.Tooltip("orr:Q", title="ORR %")],
-        )
-        .properties(title=alt.Title("Reported ORR against enrollment",
-                                    subtitle=f"{len(rows)} of {len(trials)} trials report both; click a point to show the trial",
-                                    anchor="start"), width=WIDTH + 120, height=260)
-    )
-    return chart.to_dict()
+    return {
+        "$schema": SCHEMA, "data": {"values": rows},
+        "mark": {"type": "circle", "size": 70, "opacity": 0.75, "cursor": "pointer"},
+        "encoding": {
+            "x": _field("enrollment", "quantitative", "Enrollment (patients, log scale)", scale={"type": "log"}),
+            "y": _field("orr", "quantitative", "Reported ORR (%)", scale={"domain": [0, 100]}),
+            "color": _field("target", "nominal", "Target", legend={"orient": "right", "labelLimit": 140}),
+            "tooltip": [_field("registry_id", "nominal", "Trial"), _field("target", "nominal", "Target"),
+                        _field("phase", "nominal", "Phase"), _field("enrollment", "quantitative", "Enrollment"),
+                        _field("orr", "quantitative", "ORR %")],
+        },
+        "title": _title("Reported ORR against enrollment",
+                        f"{len(rows)} of {len(trials)} trials report both; click a point to show the trial"),
+        "width": WIDTH + 120, "height": 260,
+    }
 
 
 def chart_specs(trials: list[Trial]) -> list[dict]:
@@ -94,32 +102,8 @@ def chart_specs(trials: list[Trial]) -> list[dict]:
 
 @functools.lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """Vega, Vega-Lite and Vega-Embed as one script, matching Altair's Vega-Lite version.
-
-    Bundling takes vl-convert a second or more, so the result is cached in memory and on disk
-    ($XDG_CACHE_HOME or ~/.cache, review-extract/), keyed by the vl-convert and Vega-Lite versions.
-    """
-    import vl_convert as vlc
-
-    version = re.match(r"v?(\d+\.\d+)", alt.SCHEMA_VERSION).group(1)
-    available = vlc.get_vegalite_versions()
-    version = version if version in available else available[-1]
-    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "review-extract"
-    cached = cache_dir / f"vega-bundle-vlc{getattr(vlc, '__version__', 'x')}-vl{version}.js"
-    try:
-        if cached.is_file() and cached.stat().st_size > 100_000:
-            return cached.read_text(encoding="utf-8")
-    except OSError:
-        pass
-    bundle = vlc.javascript_bundle(vl_version=version).replace("</script", "<\\/script")
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(bundle, encoding="utf-8")
-        os.replace(tmp, cached)
-    except OSError:
-        pass
-    return bundle
+    """Vega, Vega-Lite and Vega-Embed as one script (safe inside a <script> element)."""
+    return BUNDLE.read_text(encoding="utf-8").replace("</script", "<\\/script")
 
 
 def specs_json(specs: list[dict]) -> str:
