@@ -25,9 +25,10 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.futures import as_completed
 from prefect.states import Failed
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from flows.extract import run_extraction
+from pipeline.batch_index import find_pdfs
 from pipeline.diff import diff_extractions, write_changes
 from pipeline.errors import ReviewExtractError
 from pipeline.outputs import (
@@ -190,14 +191,6 @@ def _ensure_report(result: DocumentResult) -> None:
         result.message = f"report not built ({type(exc).__name__}: {exc})"
 
 
-def find_pdfs(folder: Path) -> list[Path]:
-    """PDFs of a folder (or one PDF), oldest first so revisions publish in order."""
-    if folder.is_file():
-        return [folder]
-    pdfs = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".pdf"]
-    return sorted(pdfs, key=lambda p: (p.stat().st_mtime, p.name))
-
-
 def clean_stale_runs(root: Path) -> list[Path]:
     """Remove what runs killed mid-write left behind (their PID no longer runs): staging folders
     `.staging/<pid>-<token>` and `.NAME.tmp-PID`/`.NAME.old-PID` folders next to versions."""
@@ -303,21 +296,26 @@ def run_batch(flow_fn, folder: str, out: str, password: str | None = None,
     return results, state.name
 
 
-def batch_runner(workers: int, dask: bool = False, dask_address: str | None = None):
-    """Task runner for the batch: threads (default) or Dask (a LocalCluster or a scheduler)."""
+def batch_runner(workers: int, dask: bool = False, dask_address: str | None = None, processes: bool = False):
+    """Task runner for the batch: threads (default), processes, or Dask (a LocalCluster or a scheduler)."""
     if dask or dask_address:
-        from prefect_dask import DaskTaskRunner
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError:
+            raise ImportError("--dask needs prefect-dask: pip install 'review-extract[dask]'") from None
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
+    if processes:
+        return ProcessPoolTaskRunner(max_workers=workers)
     return ThreadPoolTaskRunner(max_workers=workers)
 
 
-def _dask_batch_flow():
-    """batch_extract on a local Dask cluster: a deployable variant (see prefect.yaml)."""
-    return batch_extract.with_options(name="batch_extract_dask", task_runner=batch_runner(2, dask=True))
-
-
-batch_extract_dask = _dask_batch_flow()
+def __getattr__(name: str):
+    """``batch_extract_dask``: batch_extract on a local Dask cluster, a deployable variant (see
+    prefect.yaml), made on first use so the module imports without the optional prefect-dask."""
+    if name == "batch_extract_dask":
+        return batch_extract.with_options(name="batch_extract_dask", task_runner=batch_runner(2, dask=True))
+    raise AttributeError(name)

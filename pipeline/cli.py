@@ -162,21 +162,22 @@ def batch(
     folder: Path = typer.Argument(..., help="Folder of PDFs (or one PDF)."),
     out: Path = typer.Option(Path("data/extracted"), "--out", "-o", help="Root of the versioned outputs."),
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="Documents processed at once."),
-    dask: bool = typer.Option(False, "--dask", help="Run documents on a local Dask cluster (prefect-dask)."),
+    processes: bool = typer.Option(False, "--processes", help="Run documents in worker processes, not threads."),
+    dask: bool = typer.Option(False, "--dask", help="Run documents on a local Dask cluster (extra: dask)."),
     dask_address: str = typer.Option(None, "--dask-address", help="Address of an existing Dask scheduler."),
     password: str = typer.Option(None, "--password", help="Password for encrypted PDFs."),
     report: bool = typer.Option(False, "--report", help="Also build each version's curator's report."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
 ) -> None:
     """Extract every PDF of FOLDER into OUT/<review-key>/<version-id>/, diffing new revisions."""
-    _quiet_prefect(verbose)
-    from flows.batch import batch_extract, batch_runner, find_pdfs, run_batch
+    from pipeline.batch_index import cached_results, find_pdfs, remember
     from pipeline.outputs import write_error
 
     if not folder.exists():
         console.print(f"[red]error:[/red] {folder}: no such file or folder")
         raise typer.Exit(2)
-    if not find_pdfs(folder):
+    pdfs = find_pdfs(folder)
+    if not pdfs:
         console.print(f"[red]error:[/red] {folder}: no PDF files found")
         raise typer.Exit(2)
     try:
@@ -186,17 +187,30 @@ def batch(
         console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
     start = time.perf_counter()
-    runner = batch_runner(workers, dask, dask_address)
-    _hide_expected_error_logs()
-    results, _ = run_batch(batch_extract.with_options(task_runner=runner), str(folder), str(out), password, report)
+    # Without a Prefect server, a folder whose every PDF is already done is answered from the
+    # batch index; with a server the flow runs anyway, so the run shows in Prefect's UI.
+    results = None if prefect_server_configured() else cached_results(pdfs, out, report)
+    if results is None:
+        from dataclasses import asdict
+
+        _quiet_prefect(verbose)
+        from flows.batch import batch_extract, batch_runner, run_batch
+        from pipeline.versioning import file_sha256
+
+        runner = batch_runner(workers, dask, dask_address, processes)
+        _hide_expected_error_logs()
+        flow_results, _ = run_batch(batch_extract.with_options(task_runner=runner), str(folder), str(out), password,
+                                    report)
+        results = [asdict(r) for r in flow_results]
+        remember(results, {str(p): file_sha256(p) for p in pdfs}, out)
     grid = RichTable(title=f"review-extract batch: {len(results)} document(s)")
     for column in ("PDF", "status", "review / version", "rows", "seconds", "changes / message"):
         grid.add_column(column)
     for r in results:
-        grid.add_row(Path(r.pdf).name, r.status, f"{r.review_key}/{r.version}" if r.version else "",
-                     str(r.rows or ""), f"{r.seconds:.2f}", r.changes or r.message)
+        grid.add_row(Path(r["pdf"]).name, r["status"], f"{r['review_key']}/{r['version']}" if r["version"] else "",
+                     str(r["rows"] or ""), f"{r['seconds']:.2f}", r["changes"] or r["message"])
     console.print(grid)
-    failed = [r for r in results if r.status == "failed"]
+    failed = [r for r in results if r["status"] == "failed"]
     console.print(f"{len(results) - len(failed)} ok, {len(failed)} failed in {time.perf_counter() - start:.1f} s; "
                   f"outputs under {out}")
     if failed:

@@ -14,8 +14,6 @@ from pathlib import Path
 
 from pipeline.errors import OutputWriteError
 from pipeline.records import Table, TextBlock
-from pipeline.tables import table_records
-from pipeline.tables.vocabulary import column_mapping
 
 
 TEMPORARY_RE = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)$")
@@ -141,6 +139,9 @@ def write_text_blocks(path: Path, blocks: list[TextBlock]) -> None:
 
 def write_tables(folder: Path, tables: list[Table]) -> None:
     """tables/table{N}.csv, tables/tables.json and tables/provenance.csv."""
+    from pipeline.tables import table_records  # the table parser: not for readers of finished outputs
+    from pipeline.tables.vocabulary import column_mapping
+
     folder.mkdir(parents=True, exist_ok=True)
     summary = []
     with open(folder / "provenance.csv", "w", newline="", encoding="utf-8") as prov_handle:

@@ -7,7 +7,6 @@ parser both work from the records this module returns.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import multiprocessing
 import re
@@ -33,6 +32,7 @@ from pipeline.errors import (
 from pipeline.fonts import FontStyle, base_font_name, differ_in_weight, mark_weights, page_font_styles, style_from_name
 from pipeline.parallel import worker_processes
 from pipeline.records import BBox, Fill, PageLayout, Rule, Word
+from pipeline.versioning import file_sha256
 
 # pdfminer logs every oddity of a damaged file (bad colours, font boxes) as a warning on
 # the root logger; the loader reports what matters itself (one line, or a page warning).
@@ -75,14 +75,6 @@ class LoadedDocument:
     @property
     def page_count(self) -> int:
         return len(self.pages)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_is_pdf(path: Path) -> None:

@@ -25,6 +25,14 @@ def review_key(doi: str | None, title: str) -> str:
     return "title-" + (slug[:80] or "untitled")
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def version_id(sha256: str) -> str:
     """One version per PDF content."""
     return sha256[:VERSION_ID_LENGTH]
