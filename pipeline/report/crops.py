@@ -286,32 +286,58 @@ class CropBook:
         return self._pdfium
 
     def render(self, report_dir: Path) -> None:
-        """Render every page that has crops once (pdfium, one open document), save each crop as a
-        palette PNG."""
-        from PIL import Image
+        """Render every page that has crops once and save each crop as a palette PNG; the pages
+        are shared among worker processes (pipeline.parallel)."""
+        import multiprocessing
+
+        from pipeline.parallel import worker_processes
 
         if not self.available or not self.crops:
             return
         self.img_dir.mkdir(parents=True, exist_ok=True)
-        scale = self.dpi / 72.0
         by_page: dict[int, list[Crop]] = {}
         for crop in self.crops.values():
             by_page.setdefault(crop.page, []).append(crop)
-        pdf = self._pdfium_doc()
-        for page_no in sorted(by_page):
-            page = pdf[page_no - 1]
-            # pdfplumber's Page.to_image(antialias=True) renders the same way (smooth text and art)
-            image = page.render(scale=scale, prefer_bgrx=True).to_pil().convert("RGB")
-            page.close()
-            for crop in by_page[page_no]:
-                box = tuple(int(round(v * scale)) for v in crop.region)
-                box = (box[0], box[1], min(image.width, max(box[2], box[0] + 1)), min(image.height, max(box[3], box[1] + 1)))
-                part = image.crop(box).quantize(colors=PALETTE_COLORS, method=Image.Quantize.FASTOCTREE)
-                name = f"p{page_no:02d}-{crop.id}.png"
-                part.save(self.img_dir / name, compress_level=PNG_COMPRESSION)
+        jobs = [(str(self.pdf_path), page_no, [(c.id, c.region) for c in crops], self.dpi, str(self.img_dir))
+                for page_no, crops in sorted(by_page.items())]
+        processes = min(worker_processes(), len(jobs))
+        if processes > 1:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                rendered = pool.map(_render_page, jobs)
+        else:
+            rendered = [_render_page(job) for job in jobs]
+        by_id = {c.id: c for c in self.crops.values()}
+        for page_crops in rendered:
+            for crop_id, name, width, height in page_crops:
+                crop = by_id[crop_id]
                 crop.src = f"{self.img_dir.relative_to(report_dir).as_posix()}/{name}"
-                crop.width, crop.height = part.width, part.height
-            del image
+                crop.width, crop.height = width, height
+
+
+def _render_page(job: tuple) -> list[tuple[str, str, int, int]]:
+    """Render one page (pdfium, as pdfplumber's Page.to_image(antialias=True) does) and save its
+    crops: [(crop id, file name, width, height)]."""
+    import pypdfium2
+    from PIL import Image
+
+    pdf_path, page_no, crops, dpi, img_dir = job
+    scale = dpi / 72.0
+    pdf = pypdfium2.PdfDocument(pdf_path)
+    try:
+        page = pdf[page_no - 1]
+        image = page.render(scale=scale, prefer_bgrx=True).to_pil().convert("RGB")
+        page.close()
+    finally:
+        pdf.close()
+    saved = []
+    for crop_id, region in crops:
+        box = tuple(int(round(v * scale)) for v in region)
+        box = (box[0], box[1], min(image.width, max(box[2], box[0] + 1)), min(image.height, max(box[3], box[1] + 1)))
+        part = image.crop(box).quantize(colors=PALETTE_COLORS, method=Image.Quantize.FASTOCTREE)
+        name = f"p{page_no:02d}-{crop_id}.png"
+        part.save(Path(img_dir) / name, compress_level=PNG_COMPRESSION)
+        saved.append((crop_id, name, part.width, part.height))
+    return saved
 
 
 def _pdfium_words(book: "CropBook", page_no: int) -> list[dict] | None:
