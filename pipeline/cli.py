@@ -98,6 +98,33 @@ def _hide_expected_error_logs() -> None:
                 handler.addFilter(flt)
 
 
+class _ProgressBar:
+    """On a terminal: pages read (with pages per second), then the stage running."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console)
+        self.task = self.progress.add_task("load", total=None, rate="")
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> _ProgressBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def stage(self, name: str, event: str) -> None:
+        if event == "start":
+            self.progress.update(self.task, description=name)
+
+    def pages(self, done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - self.started, 1e-6)
+        self.progress.update(self.task, completed=done, total=total, rate=f"pages, {rate:.1f} pages/s")
+
+
 def _print_summary(summary, elapsed: float) -> None:
     grid = RichTable(title=f"review-extract: {summary.info.title}", show_header=False)
     grid.add_row("PDF", f"{summary.pdf} ({summary.info.page_count} pages)")
@@ -142,8 +169,13 @@ def extract(
         else:
             from pipeline.extraction import run_extraction, stderr_progress
 
-            summary = run_extraction(str(pdf), str(out), password, notify=stderr_progress, report=not no_report,
-                                     timeout=timeout or None)
+            if console.is_terminal:
+                with _ProgressBar() as bar:
+                    summary = run_extraction(str(pdf), str(out), password, notify=bar.stage, pages=bar.pages,
+                                             report=not no_report, timeout=timeout or None)
+            else:
+                summary = run_extraction(str(pdf), str(out), password, notify=stderr_progress,
+                                         report=not no_report, timeout=timeout or None)
     except ReviewExtractError as exc:
         # One line, never wrapped, the message not read as markup ("[29]" stays as it is).
         console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)

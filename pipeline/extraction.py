@@ -17,6 +17,7 @@ from pipeline.document import DocumentInfo
 from pipeline.errors import Deadline, ReviewExtractError, time_limit
 
 StageCallback = Callable[[str, str], None]  # (stage, "start" | "done")
+PageCallback = Callable[[int, int], None]  # (pages read, page count)
 # (stage name, stage function, arguments) -> result: how a stage is run (plain call, Prefect task)
 StageRunner = Callable[[str, Callable, tuple], object]
 
@@ -38,7 +39,7 @@ class ExtractionSummary:
 # ------------------------------------------------------------------------------------ stages
 
 def load_stage(pdf: str, password: str | None, deadline: Deadline | None = None,
-               progress: Callable[[int, int], None] | None = None):
+               progress: PageCallback | None = None):
     from pipeline.pdf_loader import load_pdf
 
     # The entity models load in this process while other processes read the pages.
@@ -114,19 +115,23 @@ def call_stage(name: str, fn: Callable, args: tuple):  # noqa: ARG001 - StageRun
 
 def run_extraction(pdf: str, out: str, password: str | None = None, notify: StageCallback | None = None,
                    report: bool = False, timeout: float | None = None,
-                   run_stage: StageRunner = call_stage) -> ExtractionSummary:
+                   run_stage: StageRunner = call_stage, pages: PageCallback | None = None) -> ExtractionSummary:
     """Extract *pdf* into *out* (written atomically); *report* also builds the curator's report.
 
     *timeout* (seconds) limits the whole document: ExtractionTimeoutError, nothing written.
     *run_stage* runs each stage (default: a plain call; the Prefect flow passes tasks).
+    *notify* hears each stage start and end, *pages* each page read (default with *notify*:
+    a line on stderr every 25 pages of a long document).
     """
     deadline = Deadline(timeout, str(pdf))
+    if pages is None and notify is not None:
+        pages = stderr_page_progress
     with time_limit(deadline):
-        return _run_stages(pdf, out, password, notify, report, deadline, run_stage)
+        return _run_stages(pdf, out, password, notify, report, deadline, run_stage, pages)
 
 
 def _run_stages(pdf: str, out: str, password: str | None, notify: StageCallback | None, report: bool,
-                deadline: Deadline, run_stage: StageRunner) -> ExtractionSummary:
+                deadline: Deadline, run_stage: StageRunner, pages: PageCallback | None) -> ExtractionSummary:
     timings: dict[str, float] = {}
 
     def stage(name: str, fn: Callable, *args):
@@ -139,7 +144,7 @@ def _run_stages(pdf: str, out: str, password: str | None, notify: StageCallback 
             notify(name, "done")
         return result
 
-    doc = stage("load", load_stage, pdf, password, deadline, stderr_page_progress if notify else None)
+    doc = stage("load", load_stage, pdf, password, deadline, pages)
     tables, chunks = stage("tables", tables_stage, doc)
     blocks = stage("text", text_stage, doc, chunks)
     entities = stage("entities", entities_stage, blocks, tables)

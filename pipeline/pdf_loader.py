@@ -405,6 +405,8 @@ def _open(path: Path, password: str | None):
     try:
         return pdfplumber.open(path, password=password or "")
     except Exception as exc:  # pdfminer raises many unrelated types for broken files
+        if _own_error(exc) is not None:
+            raise _own_error(exc) from None
         exc = _cause(exc) if not _is_encryption_error(exc) else exc
         name = type(_cause(exc)).__name__
         if _is_encryption_error(exc):
@@ -414,8 +416,21 @@ def _open(path: Path, password: str | None):
         raise CorruptPdfError(f"{path}: damaged PDF, cannot be parsed ({name}: {_short(_cause(exc))})") from None
 
 
+def _own_error(exc: BaseException | None) -> ReviewExtractError | None:
+    """One of our errors (the time limit's alarm) raised inside pdfplumber and wrapped by it."""
+    for _ in range(5):
+        if exc is None or isinstance(exc, ReviewExtractError):
+            return exc
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        exc = inner or exc.__cause__ or exc.__context__
+    return None
+
+
 def _input_error(path: Path, exc: BaseException, what: str) -> ReviewExtractError:
-    """The one-line error for a PDF that fails after opening: encrypted, else damaged."""
+    """The one-line error for a PDF that fails after opening: ours, encrypted, else damaged."""
+    own = _own_error(exc)
+    if own is not None:
+        return own
     if _is_encryption_error(exc):
         return EncryptedPdfError(f"{path}: the PDF is encrypted (give its password with --password)")
     return CorruptPdfError(f"{path}: damaged PDF, {what} ({type(_cause(exc)).__name__}: {_short(exc)})")

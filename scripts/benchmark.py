@@ -3,6 +3,7 @@
 Usage:
     python scripts/benchmark.py [PDF] [--repeat N] [--flow]     # extract (report included) vs bare pass
     python scripts/benchmark.py [PDF] --cached-batch [--repeat N]  # batch re-run of an unchanged PDF
+    python scripts/benchmark.py --scaling COPIES_DIR             # batch throughput per worker setting
 
 Each command runs as a subprocess; the two commands alternate, N rounds, so both see the same
 machine load. Per command: wall seconds, CPU seconds (user + system of the process and every
@@ -69,7 +70,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--flow", action="store_true", help="run extract as a Prefect flow run (--flow)")
     parser.add_argument("--cached-batch", action="store_true", help="time a batch re-run of an unchanged PDF")
+    parser.add_argument("--scaling", type=Path, metavar="COPIES_DIR",
+                        help="batch throughput of 1, 2, 4 of these PDFs with threads, processes, Dask "
+                             "(scripts/make_scale_inputs.py makes them)")
+    parser.add_argument("--workers", type=int, default=2, help="batch --workers for --scaling")
     args = parser.parse_args()
+    if args.scaling:
+        scaling(args.scaling, args.workers)
+        return
     pdf = Path(args.pdf).resolve()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     import pdfplumber
@@ -117,6 +125,30 @@ def main() -> None:
     median_stages = {k: statistics.median(s.get(k, 0.0) for s in stages) for k in stages[0]}
     print("stage seconds (median, from document.json): "
           + ", ".join(f"{k} {v:.2f}" for k, v in median_stages.items()))
+
+
+def scaling(copies: Path, workers: int) -> None:
+    """Cold batches (empty output root) of 1, 2 and 4 distinct PDFs per runner: documents per
+    minute per core, with the whole command's wall time (Prefect's temporary server included)."""
+    pdfs = sorted(copies.glob("*.pdf"))[:4]
+    cores = os.cpu_count() or 1
+    print(f"{cores} cores, batch --workers {workers}; load average {os.getloadavg()[0]:.1f} at start")
+    print("| runner | documents | wall s | CPU s | peak RSS MiB | documents / min / core |")
+    print("|---|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(Path(tmp) / "prefect")}
+        for runner, flag in (("threads", []), ("processes", ["--processes"]), ("Dask LocalCluster", ["--dask"])):
+            for n in (1, 2, 4):
+                folder = Path(tmp) / f"in-{n}"
+                if not folder.exists():
+                    folder.mkdir()
+                    for pdf in pdfs[:n]:
+                        shutil.copy2(pdf, folder / pdf.name)
+                out = Path(tmp) / f"out-{runner}-{n}"
+                wall, cpu, rss, _ = timed([sys.executable, "-m", "pipeline.cli", "batch", str(folder), "--out",
+                                           str(out), "--workers", str(workers), *flag], env)
+                print(f"| {runner} | {n} | {wall:.1f} | {cpu:.1f} | {rss:.0f} | {n / (wall / 60) / cores:.2f} |",
+                      flush=True)
 
 
 if __name__ == "__main__":
