@@ -28,7 +28,7 @@ def worker_processes() -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Every process forked from here (page readers, spaCy's NER workers) dies with its parent: a
+# Every process forked from here (page readers, NER and report workers) dies with its parent: a
 # run killed with SIGKILL (or by a scheduler's time limit) must leave no worker behind. Linux
 # delivers a signal to the child when the forking thread ends (prctl PR_SET_PDEATHSIG); other
 # systems get a thread that polls the parent's pid.
@@ -53,6 +53,9 @@ def _watch_parent(parent: int) -> None:
 
 
 def _die_with_parent() -> None:
+    # A worker ends quietly on terminate(): it would otherwise inherit the parent's SIGTERM
+    # handler (Prefect's raises TerminationSignal inside a flow run: a traceback per worker).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = _forking_pid
     if _prctl is None or _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()

@@ -10,7 +10,6 @@ import contextlib
 import logging
 import multiprocessing
 import re
-import signal
 import statistics
 import unicodedata
 from dataclasses import dataclass, field
@@ -465,7 +464,7 @@ def _worker_pool(processes: int):
     pool = None
     if processes > 1:
         try:
-            pool = multiprocessing.get_context("fork").Pool(processes, initializer=_default_sigterm)
+            pool = multiprocessing.get_context("fork").Pool(processes)
         except (AssertionError, OSError):  # daemonic parent, or no processes left
             pool = None
     try:
@@ -474,12 +473,6 @@ def _worker_pool(processes: int):
         if pool is not None:
             pool.terminate()
             pool.join()
-
-
-def _default_sigterm() -> None:
-    """Workers end quietly on terminate(): a forked worker inherits the parent's SIGTERM handler
-    (Prefect's raises TerminationSignal inside a flow run), which printed a traceback per worker."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _wait(result, deadline: Deadline | None):

@@ -479,3 +479,16 @@ def test_a_model_that_does_not_load_fails_every_time(monkeypatch):
     for _ in range(2):  # the failure is not remembered as "no model"
         with pytest.raises(RuntimeError, match="truncated weights"):
             entities.load_ner()
+
+
+def test_ner_workers_find_what_one_process_finds(inputs, monkeypatch):
+    from pipeline.entities import extract_entities
+
+    blocks, tables = inputs
+    found = {}
+    for processes in ("1", "2"):
+        monkeypatch.setenv("REVIEW_EXTRACT_PROCESSES", processes)
+        result = extract_entities(blocks, tables, use_ner=True)
+        found[processes] = [e.to_dict() for e in result.entities if e.method == "model"]
+    assert found["2"] == found["1"]
+    assert found["1"]  # the model found something to compare

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import re
 import threading
 import time
@@ -278,21 +279,45 @@ def load_models() -> None:
         load_ner()
 
 
+NER_TEXTS_PER_TASK = 64  # passages per task of the NER workers
+_ner_in_workers = None  # the model the forked NER workers use (set just before they are forked)
+
+
+def _model_entities(ner, texts: list[str]) -> list[list[tuple[int, int, str, str]]]:
+    """(start, end, label, text) of every model entity, per text."""
+    return [[(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
+            for doc in ner.pipe(texts, batch_size=NER_TEXTS_PER_TASK)]
+
+
+def _model_entities_in_worker(texts: list[str]) -> list[list[tuple[int, int, str, str]]]:
+    return _model_entities(_ner_in_workers, texts)
+
+
 def _add_model_entities(ner, passages: list[Passage], docs, Hit) -> None:
-    # The CNN is the stage's main cost: spread it over the machine's cores (forked workers).
-    # Only from the main thread: spaCy's pipe workers forked from a worker thread (a batch
-    # running documents side by side) end uncleanly (W127), and the batch is parallel anyway.
-    in_main = threading.current_thread() is threading.main_thread()
-    ner_docs = ner.pipe([p.text for p in passages], n_process=worker_processes() if in_main else 1,
-                        batch_size=64)
-    for passage, doc, ner_doc in zip(passages, docs, ner_docs):
+    # The CNN is the stage's main cost: spread it over the machine's cores (forked workers that
+    # return plain tuples). Only from the main thread: a batch running documents side by side in
+    # threads is parallel already, and forking there would copy the other threads' locks.
+    global _ner_in_workers
+    texts = [p.text for p in passages]
+    processes = worker_processes() if threading.current_thread() is threading.main_thread() else 1
+    if processes > 1 and len(texts) > NER_TEXTS_PER_TASK:
+        tasks = [texts[i:i + NER_TEXTS_PER_TASK] for i in range(0, len(texts), NER_TEXTS_PER_TASK)]
+        _ner_in_workers = ner
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                found = [ents for task in pool.imap(_model_entities_in_worker, tasks) for ents in task]
+        finally:
+            _ner_in_workers = None
+    else:
+        found = _model_entities(ner, texts)
+    for doc, ents in zip(docs, found):
         hits = doc._.entity_hits
-        for ent in ner_doc.ents:
-            if ent.label_ not in NER_LABELS:
+        for start, end, label, text in ents:
+            if label not in NER_LABELS:
                 continue
-            if any(h.start < ent.end_char and ent.start_char < h.end for h in hits):
+            if any(h.start < end and start < h.end for h in hits):
                 continue
-            hits.append(Hit(ent.start_char, ent.end_char, ent.label_, ent.text, None, "model", ent.text))
+            hits.append(Hit(start, end, label, text, None, "model", text))
 
 
 # ---------------------------------------------------------------------------------------------
