@@ -159,12 +159,12 @@ def test_extract_cli_write_errors_exit_9_without_traceback(tmp_path, small_pdf, 
     assert result.exit_code == 9, result.output
     assert "File name too long" in result.output and "Traceback" not in result.output
 
-    import flows.extract
+    import pipeline.outputs
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(flows.extract, "write_text_blocks", disk_full)
+    monkeypatch.setattr(pipeline.outputs, "write_text_blocks", disk_full)  # the write stage imports it on use
     result = CliRunner().invoke(app, ["extract", str(small_pdf), "--out", str(tmp_path / "o"), "--no-flow",
                                       "--no-report"])
     assert result.exit_code == 9 and "No space left on device" in result.output, result.output
@@ -178,12 +178,12 @@ def test_batch_cli_write_errors(tmp_path, small_pdf, monkeypatch):
     result = CliRunner().invoke(app, ["batch", str(folder), "--out", str(tmp_path / ("y" * 300))])
     assert result.exit_code == 9 and "File name too long" in result.output, result.output
 
-    import flows.extract
+    import pipeline.outputs
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(flows.extract, "write_text_blocks", read_only)
+    monkeypatch.setattr(pipeline.outputs, "write_text_blocks", read_only)  # the write stage imports it on use
     result = CliRunner().invoke(app, ["batch", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1, result.output
     assert "Read-only file system" in result.output and "Traceback" not in result.output
