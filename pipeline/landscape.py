@@ -34,8 +34,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline.reconcile.merge import _resolve as resolve_field  # the within-review resolution rules
-from pipeline.reconcile.merge import value_text
-from pipeline.reconcile.model import Observation
+from pipeline.reconcile.model import Observation, value_text
 from pipeline.reconcile.schema import (
     CONFLICT_FIELDS,
     CONFLICTS_SCHEMA,
