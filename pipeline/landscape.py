@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline.reconcile.merge import _resolve as resolve_field  # the within-review resolution rules
+from pipeline.reconcile.merge import resolve_field  # the within-review resolution rules
 from pipeline.reconcile.model import Observation, value_text
 from pipeline.reconcile.schema import (
     CONFLICT_FIELDS,

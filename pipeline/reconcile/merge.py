@@ -218,7 +218,7 @@ def reconcile(tables: list[Table], entities=None, facts=None, blocks=None) -> Tr
             items = field_obs.get(name)
             if not items:
                 continue
-            value, chosen, rule, resolved, show = _resolve(name, items)
+            value, chosen, rule, resolved, show = resolve_field(name, items)
             for ob in chosen:
                 ob.chosen = True
             _apply(rec, name, value, chosen)
@@ -671,7 +671,7 @@ def _groups(field: str, items: list[Observation]) -> list[list[Observation]]:
     return groups
 
 
-def _resolve(field: str, items: list[Observation]):
+def resolve_field(field: str, items: list[Observation]):
     """(value, chosen observations, rule, resolved, observations to list as a conflict or [])."""
     stated = [o for o in items if not o.missing]
     missing_tables = [o for o in items if o.missing and o.source == "table"]
