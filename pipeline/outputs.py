@@ -162,6 +162,7 @@ def write_tables(folder: Path, tables: list[Table]) -> None:
                                    *(round(v, 2) for v in cell.bbox), cell.derived_from or ""])
             summary.append({
                 "table": table.number,
+                "label": table.label,
                 "caption": table.caption,
                 "columns": table.labels,
                 "column_keys": table.columns,

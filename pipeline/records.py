@@ -191,8 +191,8 @@ class TableRow:
 
 @dataclass(slots=True)
 class Table:
-    number: int
-    caption: str
+    number: int  # position in the document, 1-based (the printed label may be "6.1", "S2" or none)
+    caption: str  # the caption's title ("" for a table printed without a caption)
     columns: list[str]  # output column keys, in order (after table,row,block)
     labels: list[str]  # printed column labels, group header prefixed
     footnote: str
@@ -200,3 +200,4 @@ class Table:
     rows: list[TableRow]
     multi_item_columns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    label: str | None = None  # printed label: "2", "6.1", "A.3", "S1", "IV"; None when uncaptioned

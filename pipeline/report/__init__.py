@@ -175,7 +175,7 @@ def build_report(out_dir: Path, *, pdf: Path | None = None, dpi: int = DEFAULT_D
                     cells.append(cell)
                 rows.append({"row": row_no, "page": page, "cells": cells})
             crops = [book.crops[k] for k in book.crops if k[0] == "table" and k[1] == table["table"]]
-            tables.append({"number": table["table"], "caption": _strip_caption(table.get("caption", ""), table["table"]),
+            tables.append({"number": table["table"], "label": table.get("label") or table["table"], "caption": _strip_caption(table.get("caption", ""), table["table"]),
                            "columns": labels, "rows": rows, "footnote": table.get("footnote", ""),
                            "mapping": table.get("column_mapping", []),
                            "crops": sorted(crops, key=lambda c: c.page)})

@@ -40,9 +40,22 @@ def _chunk_column_map(first: ChunkGrid, grid: ChunkGrid, warnings: list[str], wh
     return mapping
 
 
-def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]]) -> Table:
-    """Merge one table's chunks: shared columns, continuous row numbers, filled spanning cells."""
+def table_name(chunk: TableChunk) -> str:
+    """How messages name a chunk's table: its printed label, else where it starts."""
+    if chunk.caption is not None and chunk.caption.label is not None:
+        return f"Table {chunk.caption.label}"
+    if chunk.number and not chunk.number.startswith("p"):
+        return f"Table {chunk.number}"
+    return f"the table without a caption on page {chunk.page}"
+
+
+def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]], number: int) -> Table:
+    """Merge one table's chunks: shared columns, continuous row numbers, filled spanning cells.
+
+    *number* is the table's position in the document (1-based); its printed label is kept apart.
+    """
     first_chunk, first = chunks[0]
+    captioned = next((c for c, _ in chunks if c.caption is not None), None)
     warnings: list[str] = []
     labels = [f"{g}: {lbl}" if g else lbl for g, lbl in zip(first.group_labels, first.labels)]
     specs = _column_specs(labels)
@@ -55,7 +68,7 @@ def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]]) -> Table:
     rows: list[TableRow] = []
     spanning_keys: set[str] = set()
     for block, (chunk, grid) in enumerate(chunks, start=1):
-        where = f"Table {chunk.number}, page {chunk.page}"
+        where = f"{table_name(chunk)}, page {chunk.page}"
         mapping = _chunk_column_map(first, grid, warnings, where)
         spanning_keys |= {specs[mapping[c]][0] for c in grid.spanning_columns if mapping[c] is not None}
         for text in grid.unparsed:
@@ -75,11 +88,12 @@ def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]]) -> Table:
                 cells[key] = Cell(column=key, lines=lines, page=chunk.page, bbox=frag.bbox)
                 if spec and spec.split == "registry_ref":
                     _split_registry_ref(cells, key, warnings, where)
-            rows.append(TableRow(table=chunk.number, row=len(rows) + 1, block=block, cells=cells,
+            rows.append(TableRow(table=number, row=len(rows) + 1, block=block, cells=cells,
                                  page=chunk.page, bbox=chunk_row.bbox))
     _fill_down(rows, spanning_keys)
     footnote = " ".join(ln.text for chunk, _ in chunks for ln in chunk.footnote_lines)
-    return Table(number=first_chunk.number, caption=first_chunk.caption.title, columns=columns,
+    return Table(number=number, label=captioned.caption.label if captioned else None,
+                 caption=captioned.caption.title if captioned else "", columns=columns,
                  labels=labels, footnote=footnote, pages=sorted({c.page for c, _ in chunks}), rows=rows,
                  multi_item_columns=[k for k in columns if k in vocab.multi_item], warnings=warnings)
 
@@ -123,8 +137,10 @@ def cell_text(table: Table, cell: Cell | None) -> str:
 
 
 def group_chunks(chunks: list[tuple[TableChunk, ChunkGrid]]) -> list[list[tuple[TableChunk, ChunkGrid]]]:
-    """Group chunks by table number, in page order (a continuation joins its table)."""
-    by_number: dict[int, list[tuple[TableChunk, ChunkGrid]]] = defaultdict(list)
+    """Group chunks by table, in page order (a continuation joins its table); tables in the
+    order they start in the document."""
+    by_table: dict[str, list[tuple[TableChunk, ChunkGrid]]] = defaultdict(list)
     for item in chunks:
-        by_number[item[0].number].append(item)
-    return [sorted(v, key=lambda it: it[0].page) for _, v in sorted(by_number.items())]
+        by_table[item[0].number].append(item)
+    groups = [sorted(v, key=lambda it: (it[0].page, it[0].table_box[1])) for v in by_table.values()]
+    return sorted(groups, key=lambda g: (g[0][0].page, g[0][0].table_box[1]))

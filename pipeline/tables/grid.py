@@ -9,6 +9,7 @@ several rows (a group label such as "Strategies Under Investigation").
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from pipeline.geometry import (
@@ -104,19 +105,34 @@ def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float
     strays: list[Line] = []
     kept = list(range(len(phrases)))
     if len(phrases) >= 8:
-        for k in sorted(kept, key=lambda i: phrases[i].x1 - phrases[i].x0, reverse=True)[:12]:
+        # The widest phrases are judged against the strips of all the others (two such lines
+        # over the same columns must not hold each other's strips together).
+        widest = sorted(kept, key=lambda i: phrases[i].x1 - phrases[i].x0, reverse=True)[:12]
+        rest = [i for i in kept if i not in set(widest)]
+        base = merge_intervals((phrases[i].x0, phrases[i].x1) for i in rest)
+        kept = list(rest)
+        for k in widest:
             p = phrases[k]
-            rest = [i for i in kept if i != k]
-            strips = [iv for iv in merge_intervals((phrases[i].x0, phrases[i].x1) for i in rest)
-                      if h_overlap(iv[0], iv[1], p.x0, p.x1) > 0]
-            if len(strips) < 2:
-                continue
+            strips = [iv for iv in base if h_overlap(iv[0], iv[1], p.x0, p.x1) > 0]
             support = [sum(1 for i in rest if iv[0] <= phrases[i].x0 and phrases[i].x1 <= iv[1]) for iv in strips]
-            if min(support) >= 3:
+            if len(strips) >= 2 and min(support) >= 3:
                 strays.append(p)
-                kept = rest
+            else:
+                kept.append(k)
     columns = merge_intervals((phrases[i].x0, phrases[i].x1) for i in kept)
     return columns, strays
+
+
+def _splits_into_columns(phrase: Line, columns: list[tuple[float, float]]) -> bool:
+    """Does every word of a phrase across columns sit inside one column (numbers set a little
+    tight: "3,068,550 3,103,540")? Then its words are cells like any other."""
+    slots = []
+    for w in phrase.words:
+        inside = [i for i, (a, b) in enumerate(columns) if h_overlap(a, b, w.x0, w.x1) > 0]
+        if len(inside) != 1:
+            return False
+        slots.append(inside[0])
+    return len(set(slots)) >= 2
 
 
 def match_columns(reference: list[tuple[float, float]], columns: list[tuple[float, float]]) -> list[int] | None:
@@ -211,6 +227,7 @@ def _column_separators(separators: list, column: tuple[float, float]) -> list[fl
 def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                      separators: list) -> ChunkGrid:
     columns, strays = _columns_and_strays(body_words)
+    strays = [p for p in strays if not _splits_into_columns(p, columns)]
     size = max((w.size for w in body_words), default=7.0)
     stray_ids = {id(w) for p in strays for w in p.words}
     body_cols = _by_column([w for w in body_words if id(w) not in stray_ids], columns)
@@ -221,6 +238,11 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     # Wrapped lines follow at the pitch; a step of 1.45 em or more is never a wrap (leading is
     # 1.1-1.35 em), even where no cell wraps and rows are set only slightly apart.
     max_pitch = min(pitch + 0.2 * size, 1.45 * size)
+    labels, groups = header_labels(header_words, columns)
+    if not separators and not _rows_set_apart(body_cols, pitch, size):
+        rows = _rows_by_line(body_cols, pitch)
+        return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
+                         spanning_columns=set(), unparsed=[p.text for p in strays])
     col_frags = {i: _fragments(lines, max_pitch, _column_separators(separators, columns[i]))
                  for i, lines in col_lines.items()}
 
@@ -240,9 +262,76 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                 rows[idx].cells[col] = frag
             if idx + 1 < len(anchors) and frag.bottom > anchors[idx + 1] + 0.5:
                 spanning.add(col)
-    labels, groups = header_labels(header_words, columns)
     return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                      spanning_columns=spanning, unparsed=[p.text for p in strays])
+
+
+def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float) -> bool:
+    """Are rows set apart by white space (a wider step between rows than between wrapped lines)?
+
+    Without rules or shading between rows, that space is what tells a row from a wrapped
+    line. When (almost) every step between two lines that fill several columns is the line
+    pitch, it is not there (the space around a group heading alone does not count).
+    """
+    owner = {id(w): col for col, ws in body_cols.items() for w in ws}
+    lines = group_lines([w for ws in body_cols.values() for w in ws])
+    full = {id(ln) for ln in lines if len({owner[id(w)] for w in ln.words}) >= 2}
+    steps = [b.top - a.top for a, b in zip(lines, lines[1:]) if id(a) in full and id(b) in full]
+    if len(steps) < 3:  # few full lines side by side: every step counts
+        steps = [b.top - a.top for a, b in zip(lines, lines[1:])]
+    steps = [st for st in steps if st > 0.3 * size]
+    if len(steps) < 3:
+        return True
+    wide = sum(1 for st in steps if st > pitch + 0.3 * size)
+    return wide >= 0.15 * len(steps)
+
+
+_CONTINUES_RE = re.compile(r"^[a-z(\[&]|^(?:and|or|of|to|in)\b")
+_OPEN_END_RE = re.compile(r"(?:[-,/&(]|\b(?:and|or|of|the|to|in|with|for))$")
+
+
+def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float) -> list[ChunkRow]:
+    """Rows of a table whose rows are not set apart: each line starts a row, unless it goes on
+    with the row above (a wrapped cell, values set between the lines of a two-line label).
+
+    A line with a label in the first column starts a row, unless its text reads on from the
+    label above ("compounds (NMVOC)", "(as HCl)"). A line without one starts a row when it
+    fills about as many columns as the row above did; fewer, in columns already filled, are
+    wrapped lines. A label alone in its line (a group heading) is a row of its own.
+    """
+    owner = {id(w): col for col, ws in body_cols.items() for w in ws}
+    words = [w for ws in body_cols.values() for w in ws]
+    first_col = min(body_cols) if body_cols else 0
+    groups: list[list[Line]] = []  # physical lines of each row
+    for line in group_lines(words):
+        filled = {owner[id(w)] for w in line.words}
+        if groups:
+            row_lines = groups[-1]
+            prev = row_lines[-1]
+            head = {owner[id(w)] for w in row_lines[0].words}
+            stub = [w for w in line.words if owner[id(w)] == first_col]
+            prev_stub = " ".join(w.text for w in prev.words if owner[id(w)] == first_col)
+            if line.top - prev.top < 0.75 * pitch:
+                joins = True  # set between two lines of the row: its values, centred on the label
+            elif stub:
+                text = " ".join(w.text for w in stub)
+                joins = filled == {first_col} and bool(prev_stub) and (
+                    bool(_CONTINUES_RE.match(text)) or bool(_OPEN_END_RE.search(prev_stub)))
+            else:
+                joins = filled <= head and len(filled) <= max(1, len(head) // 2)
+            if joins:
+                row_lines.append(line)
+                continue
+        groups.append([line])
+    rows = []
+    for row_lines in groups:
+        by_col: dict[int, list[Word]] = {}
+        for ln in row_lines:
+            for w in ln.words:
+                by_col.setdefault(owner[id(w)], []).append(w)
+        cells = {col: Fragment(group_lines(ws)) for col, ws in sorted(by_col.items())}
+        rows.append(ChunkRow(top=row_lines[0].top, cells=cells))
+    return rows
 
 
 def _header_phrases(words: list[Word], columns: list[tuple[float, float]]) -> list[Line]:

@@ -16,20 +16,24 @@ from dataclasses import dataclass, field
 
 from pipeline.geometry import group_lines, h_overlap, split_line, union_bbox
 from pipeline.records import BBox, Line, PageLayout, Rule, Word
+from pipeline.tables.regions import find_regions
 
+# "Table 2", "TABLE IV", "Table 6.1", "Table A.3:", "Table S1", "Table ES-3", "Table CA7.", "Exhibit 2a",
+# "Table: 5", and an unnumbered "TABLE." (a label of letters must hold a digit, or be one capital
+# or a roman numeral, so "Table shows ..." is not a caption).
 CAPTION_RE = re.compile(
-    r"^Table\s*(?P<num>\d+|[IVX]+)\b\.?\s*(?P<cont>\((?:continued|cont(?:'d|\.)?)\))?[.:]?\s*(?P<title>.*)$",
-    re.IGNORECASE,
+    r"^(?P<kind>(?i:table|exhibit))\s*(?P<colon>:)?\s*"
+    r"(?P<num>(?:[A-Z]{1,3}[-.]?)?\d+(?:[.-]\d+)*[a-z]?(?![\w-])|[IVXLC]+(?![\w-])|[A-Z](?![\w-]))?"
+    r"(?P<dot>\.)?\s*(?P<cont>\((?i:continued|cont(?:'d|\.)?)\))?\s*(?P<sep>[.:\u2013\u2014|-])?\s*(?P<title>.*)$"
 )
 CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
 Separator = tuple[float, float, float]  # (y, x0, x1): a rule or shading edge between rows
 
 
 @dataclass(slots=True)
 class Caption:
-    number: int
+    label: str | None  # the printed label ("2", "6.1", "S1", "IV"), None for "TABLE." alone
     continued: bool
     title: str
     lines: list[Line]
@@ -43,10 +47,10 @@ class Caption:
 class TableChunk:
     """One table's part on one page, split into header words, body words and footnote lines."""
 
-    number: int
+    number: str  # the table this chunk belongs to: its printed label, else an id made from its page
     continued: bool
     page: int
-    caption: Caption
+    caption: Caption | None  # None: an uncaptioned table (found by its geometry alone)
     header_words: list[Word]
     body_words: list[Word]
     footnote_lines: list[Line]
@@ -60,18 +64,23 @@ class TableChunk:
     found_by: str = "caption"  # "caption" or "continuation" (a page-top block, no caption)
 
 
-def _caption_number(text: str) -> tuple[int, bool, str] | None:
+def parse_caption(text: str) -> tuple[str | None, bool, str] | None:
+    """(label, continued, title) of a caption line, None when the line is not one."""
     m = CAPTION_RE.match(text.strip())
     if not m:
         return None
-    num = m.group("num")
-    number = int(num) if num.isdigit() else _ROMAN.get(num.upper(), 0)
+    label = m.group("num")
+    punctuated = bool(m.group("colon") or m.group("dot") or m.group("sep"))
+    if label is None and not (punctuated and m.group("kind").isupper()):
+        return None  # "Table shows ...": only an upper-case "TABLE." stands without a number
     title = m.group("title").strip()
+    if label is not None and not punctuated and title[:1].islower():
+        return None  # "Table 2 shows ...": a sentence, not a caption
     continued = bool(m.group("cont"))
     tail = CONTINUED_TAIL_RE.search(title)
     if tail:  # "Table 2 Overview of ... (Continued)"
         continued, title = True, title[: tail.start()].strip()
-    return (number, continued, title) if number else None
+    return label, continued, title
 
 
 def _phrases(page: PageLayout, lines: list[Line] | None = None) -> list[Line]:
@@ -82,16 +91,27 @@ def _phrases(page: PageLayout, lines: list[Line] | None = None) -> list[Line]:
     return sorted(out, key=lambda ln: (ln.top, ln.x0))
 
 
-def find_captions(page: PageLayout, body_size: float, phrases: list[Line] | None = None) -> list[Caption]:
-    """Phrases that start with "Table N" set apart from body text (bold, or another size)."""
+def find_captions(page: PageLayout, body_size: float, phrases: list[Line] | None = None,
+                  any_face: bool = False) -> list[Caption]:
+    """Phrases that start with "Table N" set apart from body text (bold, or another size).
+
+    With *any_face*, captions set in the body face too: only a table found next to one
+    tells such a caption from a line of a paragraph that starts with "Table 2".
+    """
     captions = []
     phrases = phrases if phrases is not None else _phrases(page)
     for i, line in enumerate(phrases):
-        parsed = _caption_number(line.text)
+        parsed = parse_caption(line.text)
         if not parsed:
             continue
+        if not parsed[2]:  # "Table 6:" set apart from its title ("Number of ...") on the same line
+            title = next((p for p in phrases[i + 1:i + 3] if abs(p.top - line.top) < 0.5 * line.size
+                          and 0 < p.x0 - line.x1 < 4 * line.size), None)
+            if title is not None:
+                line = Line(line.words + title.words)
+                parsed = parse_caption(line.text) or parsed
         first = line.words[0]
-        if not (first.bold or abs(first.size - body_size) > 0.3):
+        if not (any_face or first.bold or abs(first.size - body_size) > 0.3):
             continue  # "Table 1 shows ..." inside a paragraph
         # A caption may wrap: following lines with the same size and a tight pitch belong to it.
         cap_lines = [line]
@@ -100,15 +120,16 @@ def find_captions(page: PageLayout, body_size: float, phrases: list[Line] | None
             if nxt.top - prev.bottom > 0.6 * line.size:
                 break
             if (abs(nxt.size - line.size) < 0.3 and nxt.top > prev.top + 0.5 * line.size
-                    and abs(nxt.x0 - line.x0) < 2 and not _caption_number(nxt.text)):
+                    and any(abs(nxt.x0 - w.x0) < 2 for w in line.words[:4])  # flush, or under the title
+                    and not parse_caption(nxt.text)):
                 cap_lines.append(nxt)
-        number, continued, title = parsed
+        label, continued, title = parsed
         extra = " ".join(ln.text for ln in cap_lines[1:])
         title = (title + " " + extra).strip()
         tail = CONTINUED_TAIL_RE.search(title)
         if tail:
             continued, title = True, title[: tail.start()].strip()
-        captions.append(Caption(number, continued, title, cap_lines))
+        captions.append(Caption(label, continued, title, cap_lines))
     return captions
 
 
@@ -175,8 +196,11 @@ def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x
     rx0 = min(r.x0 for r in rules)
     rx1 = max(r.x1 for r in rules)
     lo, hi = (start, ys[0]) if direction > 0 else (ys[0], start)
-    if _words_between(page, lo + 0.5, hi - 0.5, rx0, rx1):
+    between = group_lines(_words_between(page, lo + 0.5, hi - 0.5, rx0, rx1))
+    note = direction > 0 and len(between) <= 2 and all(len(split_line(ln, 1.5 * ln.size)) == 1 for ln in between)
+    if between and not note:
         return None  # text between the caption and the first rule: not this table's rule
+    # (a one-line note under the caption, "[In thousands]", is no part of the table either)
     chain = [ys[0]]
     table_size: float | None = None
     for y in ys[1:]:
@@ -235,7 +259,7 @@ def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: 
         gap = ln.top - prev.bottom if direction > 0 else prev.top - ln.bottom
         if gap > 2.6 * size or ln.size > size + 0.3 or ln.size < size - 0.35:
             break
-        if _in_band(page, ln.top, ln.bottom) or _caption_number(ln.text):
+        if _in_band(page, ln.top, ln.bottom) or parse_caption(ln.text):
             break
         parts = split_line(ln, 1.0 * ln.size)
         if len(parts) == 1 and (ln.x1 - ln.x0) > 0.6 * max(width, 1.0) and len(taken) >= 2:
@@ -272,7 +296,15 @@ def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word
     """Header and body words of a table extent, and the y that closes the header."""
     words = _words_between(page, ext.top, ext.bottom, ext.x0, ext.x1)
     if len(ext.rules) >= 3:
-        return _cut(words, ext.rules[1])
+        # The header closes at the first rule under the top rule that spans the table; shorter
+        # rules above it stand under group labels ("Actual" over three years).
+        def width(y: float) -> float:
+            return max((h_overlap(r.x0, r.x1, ext.x0, ext.x1) for r in page.rules
+                        if r.horizontal and abs(r.top - y) <= 1.0), default=0.0)
+        top_width = width(ext.rules[0])
+        full = [y for y in ext.rules[1:-1] if width(y) >= 0.9 * top_width
+                and any((w.top + w.bottom) / 2 < y for w in words)]
+        return _cut(words, full[0] if full else ext.rules[1])
     lines = group_lines(words)
     if not lines:
         return [], [], None
@@ -299,6 +331,8 @@ def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word
         if ln.top - header[-1].bottom > 0.6 * ln.size:
             break
         header.append(ln)
+    if len(header) > len(lines) // 2:
+        header = lines[:1]  # no space sets the header apart: its first line, the labels
     ids = {id(w) for ln in header for w in ln.words}
     cut = (header[-1].bottom + lines[len(header)].top) / 2 if len(header) < len(lines) else None
     return [w for w in words if id(w) in ids], [w for w in words if id(w) not in ids], cut
@@ -344,7 +378,7 @@ def _footnote_lines(page: PageLayout, start: float, limit: float, x0: float, x1:
     prev_bottom = start
     for ln in lines:
         gap_limit = first_gap * max(ln.size, table_size) if not out else 1.2 * ln.size
-        if ln.size > table_size + 0.3 or ln.top - prev_bottom > gap_limit or _caption_number(ln.text):
+        if ln.size > table_size + 0.3 or ln.top - prev_bottom > gap_limit or parse_caption(ln.text):
             break
         if _in_band(page, ln.top, ln.bottom):
             break
@@ -353,8 +387,8 @@ def _footnote_lines(page: PageLayout, start: float, limit: float, x0: float, x1:
     return out
 
 
-def _make_chunk(page: PageLayout, caption: Caption, ext: _Extent, limit: float, below: bool,
-                found_by: str = "caption") -> TableChunk:
+def _make_chunk(page: PageLayout, key: str, caption: Caption | None, ext: _Extent, limit: float, below: bool,
+                found_by: str = "caption", continued: bool = False) -> TableChunk:
     header_words, body_words, header_bottom = _header_split(page, ext)
     separators = _separators(page, ext, header_bottom)
     header_rule: Separator | None = None
@@ -364,9 +398,10 @@ def _make_chunk(page: PageLayout, caption: Caption, ext: _Extent, limit: float, 
         if under:
             _, rx0, rx1 = max(under)
             header_rule = (header_bottom, rx0, rx1)
-        else:
-            header_rule = (header_bottom, ext.x0, ext.x1)
-    cap_box = caption.bbox if caption.lines else None
+        elif any(f.filled and abs(f.bottom - header_bottom) <= 1.0 for f in page.fills):
+            header_rule = (header_bottom, ext.x0, ext.x1)  # the edge of a shaded header
+        # else the header ends at white space: nothing drawn that could also part two rows
+    cap_box = caption.bbox if caption is not None and caption.lines else None
     if below and cap_box is not None:
         foot_start = cap_box[3]
     else:
@@ -377,7 +412,7 @@ def _make_chunk(page: PageLayout, caption: Caption, ext: _Extent, limit: float, 
     boxes = [(ext.x0, ext.top, ext.x1, ext.bottom)] + [ln.bbox for ln in footnote]
     if cap_box is not None:
         boxes.append(cap_box)
-    return TableChunk(number=caption.number, continued=caption.continued, page=page.number,
+    return TableChunk(number=key, continued=continued or (caption is not None and caption.continued), page=page.number,
                       caption=caption, header_words=header_words, body_words=body_words,
                       footnote_lines=footnote, row_separators=separators, bbox=union_bbox(boxes),
                       header_bottom=header_bottom, header_rule=header_rule,
@@ -386,7 +421,11 @@ def _make_chunk(page: PageLayout, caption: Caption, ext: _Extent, limit: float, 
 
 
 def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
-    """The captioned table chunks of one page (caption above or below the table)."""
+    """The captioned table chunks of one page (caption above or below the table).
+
+    Tables without a caption are found afterwards by :func:`geometric_chunks`, once a
+    table continued from the previous page has claimed its part of the page.
+    """
     lines = group_lines(page.words)
     phrases = _phrases(page, lines)
     captions = find_captions(page, body_size, phrases)
@@ -410,10 +449,50 @@ def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
                 ext = _gap_extent(page, phrases, cap[1], -1, above_limit, cap[0], body_size, others + taken)
         if ext is None:
             continue
-        chunk = _make_chunk(page, caption, ext, below_limit, below)
+        key = caption.label if caption.label is not None else f"p{page.number}.{index + 1}"
+        chunk = _make_chunk(page, key, caption, ext, below_limit, below)
         chunks.append(chunk)
         taken.append(chunk.bbox)
     return chunks
+
+
+def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]) -> list[TableChunk]:
+    """Tables found by their geometry away from the chunks already *found* (by caption or as a
+    continuation), each with the caption next to it if there is one."""
+    phrases = _phrases(page)
+    used = [c.caption for c in found]
+    taken = [c.bbox for c in found]
+    used_boxes = [c.bbox for c in used if c is not None and c.lines]
+    free = [c for c in find_captions(page, body_size, phrases, any_face=True)
+            if not any(_overlaps(c.bbox, b) for b in used_boxes + taken)]
+    chunks = []
+    caption_boxes = [c.bbox for c in free]
+    for k, region in enumerate(find_regions(page, taken + caption_boxes, lambda text: parse_caption(text) is not None)):
+        ext = _Extent(region.top, region.bottom, region.x0, region.x1, region.rules, region.size)
+        caption, below = _nearest_caption(region, free)
+        if caption is not None:
+            free.remove(caption)
+            key = caption.label if caption.label is not None else f"p{page.number}.g{k + 1}"
+        else:
+            key = f"p{page.number}.g{k + 1}"
+        limit = min([c.bbox[1] for c in free if c.bbox[1] > region.bottom] + [page.height])
+        chunk = _make_chunk(page, key, caption, ext, limit, below, found_by="geometry")
+        chunks.append(chunk)
+    return chunks
+
+
+def _nearest_caption(region, captions: list[Caption]) -> tuple[Caption | None, bool]:
+    """The caption right above the region (a note may sit between), else right below it."""
+    size = region.size
+    above = [c for c in captions if c.bbox[3] <= region.top + 1 and region.top - c.bbox[3] <= 6 * size
+             and h_overlap(c.bbox[0], c.bbox[2], region.x0, region.x1) > 0]
+    if above:
+        return max(above, key=lambda c: c.bbox[3]), False
+    below = [c for c in captions if c.bbox[1] >= region.bottom - 1 and c.bbox[1] - region.bottom <= 3 * size
+             and h_overlap(c.bbox[0], c.bbox[2], region.x0, region.x1) > 0]
+    if below:
+        return min(below, key=lambda c: c.bbox[1]), True
+    return None, False
 
 
 def ran_to_page_bottom(page: PageLayout, chunk: TableChunk) -> bool:
@@ -436,11 +515,11 @@ def continuation_chunk(page: PageLayout, previous: TableChunk, body_size: float)
     captions = find_captions(page, body_size, phrases)
     limit = min([c.bbox[1] for c in captions] + [page.height])
     start = first_top - 0.5
-    ext = _rule_extent(page, max(band, start - 6.0), +1, limit, x0, page.width, previous.caption.lines[0].size
-                       if previous.caption.lines else 9.0, body_size)
+    cap_lines = previous.caption.lines if previous.caption is not None else []
+    ext = _rule_extent(page, max(band, start - 6.0), +1, limit, x0, page.width,
+                       cap_lines[0].size if cap_lines else 9.0, body_size)
     if ext is None or ext.top > first_top + 1:
         ext = _gap_extent(page, phrases, start, +1, limit, x0, body_size, [c.bbox for c in captions])
     if ext is None:
         return None
-    caption = Caption(previous.number, True, previous.caption.title, [])
-    return _make_chunk(page, caption, ext, limit, False, found_by="continuation")
+    return _make_chunk(page, previous.number, None, ext, limit, False, found_by="continuation", continued=True)

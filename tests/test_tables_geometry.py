@@ -1,0 +1,194 @@
+"""Table mechanisms on small hand-made pages: captions as labels, tables found by geometry
+alone, prose that is not a table, rows told apart without rules, and failures kept local."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.pdf_loader import LoadedDocument
+from pipeline.records import PageLayout, Rule, Word
+from pipeline.tables import extract_tables
+from pipeline.tables.grid import parse_chunk_grid
+from pipeline.tables.locate import parse_caption
+from pipeline.tables.regions import find_regions
+
+SIZE = 9.0
+PROSE = ("the patients who were treated in this study had a response that lasted for several months "
+         "and most of them were still alive at the end of the follow up period when data were cut").split()
+
+
+def _line(cells: list[tuple[float, str]], top: float, size: float = SIZE, page: int = 1,
+          font: str = "Helvetica") -> list[Word]:
+    """Words of one printed line: each (x, text) is a phrase, its words set with normal spaces."""
+    out = []
+    for x, text in cells:
+        for token in text.split():
+            width = 0.5 * size * len(token)
+            out.append(Word(token, x, top, x + width, top + size, font, size, page))
+            x += width + 0.25 * size
+    return out
+
+
+def _prose_line(x0: float, x1: float, top: float, start: int, size: float = SIZE) -> list[Word]:
+    words, x, k = [], x0, start
+    while True:
+        token = PROSE[k % len(PROSE)]
+        width = 0.5 * size * len(token)
+        if x + width > x1:
+            return words
+        words.append(Word(token, x, top, x + width, top + size, "Times", size, 1))
+        x += width + 0.25 * size
+        k += 1
+
+
+def _page(words: list[Word], rules: list[Rule] | None = None, number: int = 1) -> PageLayout:
+    return PageLayout(number=number, width=595.0, height=842.0, rotation=0, words=words, rules=rules or [])
+
+
+def _numeric_table(top: float, rows: int = 6, page: int = 1) -> list[Word]:
+    words = _line([(60, "Country"), (200, "2010"), (280, "2011"), (360, "2012")], top, page=page)
+    for i in range(rows):
+        y = top + (i + 1) * 11
+        words += _line([(60, f"Region {chr(65 + i)}"), (200, f"{10 + i},{100 + i}"), (280, f"{20 + i},{200 + i}"),
+                        (360, f"{30 + i},{300 + i}")], y, page=page)
+    return words
+
+
+def _doc(pages: list[PageLayout]) -> LoadedDocument:
+    return LoadedDocument(path=Path("synthetic.pdf"), sha256="0", metadata={}, pages=pages)
+
+
+def _no_caption(_text: str) -> bool:
+    return False
+
+
+@pytest.mark.parametrize("text, label", [
+    ("Table 2 Overview of trials", "2"),
+    ("Table 6.1 Rates by region", "6.1"),
+    ("Table A.3: Sensitivity analysis", "A.3"),
+    ("Table ES-3 Summary", "ES-3"),
+    ("Table CA7. Cases", "CA7"),
+    ("Exhibit 2a Costs", "2a"),
+    ("Table: 5 Characteristics", "5"),
+    ("Table S1 Search strategy", "S1"),
+    ("TABLE IV Results", "IV"),
+    ("TABLE. Baseline characteristics", None),
+])
+def test_caption_labels_are_kept_as_printed(text, label):
+    parsed = parse_caption(text)
+    assert parsed is not None and parsed[0] == label
+
+
+@pytest.mark.parametrize("text", ["Table 2 shows the response rates", "Table shows", "Tablet dosing was"])
+def test_sentences_are_not_captions(text):
+    assert parse_caption(text) is None
+
+
+def test_uncaptioned_table_is_found_by_its_columns():
+    words = _prose_line(60, 530, 100, 0) + _prose_line(60, 530, 112, 9) + _numeric_table(150)
+    regions = find_regions(_page(words), [], _no_caption)
+    assert len(regions) == 1
+    region = regions[0]
+    assert region.top == pytest.approx(150) and region.bottom == pytest.approx(150 + 6 * 11 + SIZE)
+    assert region.x0 == pytest.approx(60)
+
+
+def test_two_column_narrative_is_not_a_table():
+    words = []
+    for i in range(30):
+        top = 80 + i * 11
+        words += _prose_line(50, 285, top, i * 3) + _prose_line(310, 545, top, i * 5 + 1)
+        if i % 7 == 6:  # the short last line of a paragraph beside a full line of the other column
+            words = [w for w in words if not (w.top == top and w.x0 < 290 and w.x0 > 120)]
+    assert find_regions(_page(words), [], _no_caption) == []
+
+
+def test_justified_lines_with_wide_spaces_are_not_a_table():
+    words = []
+    for i in range(12):
+        top = 80 + i * 11
+        line = _prose_line(50, 545, top, i * 4)
+        if i % 2:  # stretch every other line's spaces past an em (justified text)
+            line = [Word(w.text, w.x0 + k * 6.5, w.top, w.x1 + k * 6.5, w.bottom, w.fontname, w.size, 1)
+                    for k, w in enumerate(line[:-6])]
+        words += line
+    assert find_regions(_page(words), [], _no_caption) == []
+
+
+def test_numbered_reference_list_is_not_a_table():
+    words = []
+    for i in range(10):
+        top = 80 + i * 22
+        words += _line([(50, f"{i + 1}.")], top) + _prose_line(70, 285, top, i)
+        words += _line([(310, f"{i + 11}.")], top) + _prose_line(330, 545, top, i + 3)
+        words += _prose_line(70, 200, top + 11, i + 5) + _prose_line(330, 470, top + 11, i + 7)
+    assert find_regions(_page(words), [], _no_caption) == []
+
+
+def test_rows_without_rules_or_space_are_one_row_per_line():
+    header = _line([(60, "Pollutant"), (200, "Air"), (280, "Water")], 90)
+    body = []
+    lines = [
+        [(60, "Metals")],  # a group heading: a row of its own, never filled into the rows below
+        [(68, "Arsenic"), (200, "20"), (280, "5")],
+        [(68, "Chlorine and inorganic"), (200, "10"), (280, "1")],
+        [(68, "compounds")],  # the label wraps: it reads on in lower case
+        [(68, "Lead"), (200, "200"), (280, "20")],
+        [(68, "Zinc"), (200, "200"), (280, "100")],
+    ]
+    for i, cells in enumerate(lines):
+        body += _line(cells, 102 + i * 10.5)
+    grid = parse_chunk_grid(header, body, [])
+    texts = [[" ".join(ln.text for ln in row.cells[c].lines) if c in row.cells else "" for c in range(3)]
+             for row in grid.rows]
+    assert texts == [["Metals", "", ""], ["Arsenic", "20", "5"], ["Chlorine and inorganic compounds", "10", "1"],
+                     ["Lead", "200", "20"], ["Zinc", "200", "100"]]
+    assert grid.labels == ["Pollutant", "Air", "Water"]
+    assert not grid.spanning_columns
+
+
+def test_uncaptioned_and_dotted_label_tables_come_out_apart():
+    caption_6_1 = _line([(60, "Table 6.1 Rates")], 60, size=10.0, font="Helvetica-Bold")
+    caption_6_2 = _line([(60, "Table 6.2 Costs")], 400, size=10.0, font="Helvetica-Bold")
+    words = caption_6_1 + _numeric_table(80) + caption_6_2 + _numeric_table(420)
+    words += _prose_line(60, 530, 250, 0) + _prose_line(60, 530, 262, 3)
+    words += _prose_line(60, 530, 520, 5) + _prose_line(60, 530, 532, 7)  # page 1 ends in text
+    page2 = _numeric_table(100, page=2)
+    tables, chunks = extract_tables(_doc([_page(words), _page(page2, number=2)]))
+    assert [t.label for t in tables] == ["6.1", "6.2", None]
+    assert [t.number for t in tables] == [1, 2, 3]
+    assert all(len(t.rows) == 6 for t in tables)
+    assert tables[0].rows[0].cells[tables[0].columns[1]].text == "10,100"
+
+
+def test_a_table_that_cannot_be_assembled_leaves_the_others(monkeypatch):
+    import pipeline.tables as tables_module
+
+    real = tables_module.assemble_table
+
+    def failing(group, number):
+        if group[0][0].number == "6.1":
+            raise ValueError("min() arg is an empty sequence")
+        return real(group, number)
+
+    monkeypatch.setattr(tables_module, "assemble_table", failing)
+    caption_6_1 = _line([(60, "Table 6.1 Rates")], 60, size=10.0, font="Helvetica-Bold")
+    caption_6_2 = _line([(60, "Table 6.2 Costs")], 400, size=10.0, font="Helvetica-Bold")
+    doc = _doc([_page(caption_6_1 + _numeric_table(80) + caption_6_2 + _numeric_table(420))])
+    tables, _ = extract_tables(doc)
+    assert [t.label for t in tables] == ["6.2"]
+    assert doc.partial and any("Table 6.1" in w and "cannot be assembled" in w for w in doc.warnings)
+
+
+def test_caption_below_the_last_chunk_names_the_whole_table():
+    first = _numeric_table(700, rows=8)  # runs to the bottom of page 1, no caption
+    second = _line([(60, "Country"), (200, "2010"), (280, "2011"), (360, "2012")], 60, page=2)
+    for i in range(4):
+        second += _line([(60, f"Region {chr(75 + i)}"), (200, f"{40 + i},{100 + i}"), (280, f"{50 + i},{200 + i}"),
+                         (360, f"{60 + i},{300 + i}")], 71 + i * 11, page=2)
+    second += _line([(60, "Table 3 Enrolment by region")], 130, size=10.0, page=2, font="Helvetica-Bold")
+    tables, _ = extract_tables(_doc([_page(_prose_line(60, 530, 600, 0) + first), _page(second, number=2)]))
+    assert len(tables) == 1
+    assert tables[0].label == "3" and tables[0].pages == [1, 2] and len(tables[0].rows) == 12
