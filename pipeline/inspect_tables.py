@@ -37,7 +37,7 @@ class PageImageResult:
     page: int
     path: Path
     chunks: int  # table chunks drawn on the page
-    tables: list[int] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # the tables drawn: printed label, or a key for an uncaptioned one
 
 
 def parse_pages(spec: str, page_count: int) -> list[int]:

@@ -41,7 +41,7 @@ def test_one_png_per_page_with_chunks_counted(images):
     results, out = images
     assert [r.page for r in results] == [3, 4, 5]
     assert sorted(p.name for p in out.glob("*.png")) == ["page-003.png", "page-004.png", "page-005.png"]
-    assert [r.tables for r in results] == [[], [1], [2]]
+    assert [r.tables for r in results] == [[], ["1"], ["2"]]  # printed table labels
 
 
 @pytest.mark.parametrize("page, cell", [(4, "Opportunity"), (5, "Existence")])

@@ -192,3 +192,36 @@ def test_caption_below_the_last_chunk_names_the_whole_table():
     tables, _ = extract_tables(_doc([_page(_prose_line(60, 530, 600, 0) + first), _page(second, number=2)]))
     assert len(tables) == 1
     assert tables[0].label == "3" and tables[0].pages == [1, 2] and len(tables[0].rows) == 12
+
+
+def test_self_check_reports_unreadable_glyphs_and_letter_dashes():
+    words = _line([(60, "Group"), (200, "Age"), (280, "Dose")], 100)
+    values = [("10–14", "5"), ("15–19", "(cid:3)"), ("20e24", "7"), ("25–29", "8")]
+    for i, (age, dose) in enumerate(values):
+        words += _line([(60, f"Group {chr(65 + i)}"), (200, age), (280, dose)], 111 + i * 11)
+    words = [Word(w.text.replace("–", "\u2013"), w.x0, w.top, w.x1, w.bottom, w.fontname, w.size, w.page)
+             for w in words]
+    caption = _line([(60, "Table 1 Doses")], 80, size=10.0, font="Helvetica-Bold")
+    tables, _ = extract_tables(_doc([_page(caption + words)]))
+    warnings = tables[0].warnings
+    assert any("(cid:3)" in w and "row 2" in w for w in warnings)
+    assert any("20e24" in w and "dash" in w for w in warnings)
+    assert not any("10–14" in w for w in warnings)
+
+
+def test_self_check_reports_a_row_inside_another_table():
+    from pipeline.records import Cell, Table, TableRow
+    from pipeline.tables.locate import TableChunk
+    from pipeline.tables.selfcheck import check_table
+
+    def chunk(box):
+        return TableChunk(number="x", continued=False, page=1, caption=None, header_words=[], body_words=[],
+                          footnote_lines=[], table_box=box)
+
+    rows = [TableRow(table=1, row=1, block=1, cells={"a": Cell("a", ["1"], 1, (60, 100, 80, 110))}, page=1,
+                     bbox=(60, 100, 80, 110)),
+            TableRow(table=1, row=2, block=1, cells={"a": Cell("a", ["2"], 1, (60, 300, 80, 310))}, page=1,
+                     bbox=(60, 300, 80, 310))]
+    table = Table(number=1, caption="", columns=["a"], labels=["A"], footnote="", pages=[1], rows=rows, label="1")
+    messages = check_table(table, [chunk((50, 90, 200, 200))], [chunk((50, 280, 200, 400))])
+    assert messages == ["Table 1 row 2: lies in another table on page 1"]

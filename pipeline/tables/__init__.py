@@ -9,6 +9,7 @@ from pipeline.pdf_loader import LoadedDocument
 from pipeline.records import Table
 from pipeline.tables.assemble import PARTIAL, assemble_table, cell_text, group_chunks, table_name
 from pipeline.tables.grid import ChunkGrid, match_columns, parse_chunk_grid
+from pipeline.tables.selfcheck import check_table
 from pipeline.tables.locate import (
     HEAD_BAND,
     TableChunk,
@@ -103,12 +104,17 @@ def extract_tables(doc: LoadedDocument) -> tuple[list[Table], list[TableChunk]]:
         elif page.words:
             previous = None
     tables = []
+    all_chunks = [c for c, _ in parsed]
     for group in group_chunks(parsed):
         try:
-            tables.append(assemble_table(group, len(tables) + 1))
+            table = assemble_table(group, len(tables) + 1)
         except Exception as exc:
             failures.append(f"{PARTIAL}{table_name(group[0][0])}: cannot be assembled ({type(exc).__name__}: "
                             f"{exc}); left out")
+            continue
+        own = [c for c, _ in group]
+        table.warnings += check_table(table, own, [c for c in all_chunks if all(c is not o for o in own)])
+        tables.append(table)
     if failures:
         doc.warnings.extend(failures)
         doc.partial = True
