@@ -91,6 +91,11 @@ def extract_tables(doc: LoadedDocument) -> tuple[list[Table], list[TableChunk]]:
                     _drop_header(chunk)
                 try:
                     grids[id(chunk)] = _parse(chunk)
+                    if chunk.found_by == "geometry" and chunk.n_columns < 2:
+                        del grids[id(chunk)]  # its words do not stand in columns after all: no table
+                        if first is chunk:
+                            del first_of[chunk.number]
+                        continue
                 except Exception as exc:  # a chunk the geometry cannot make sense of: skip it, say so
                     failures.append(f"{PARTIAL}{table_name(chunk)}, page {chunk.page}: cannot be parsed "
                                     f"({type(exc).__name__}: {exc}); its rows are left out")

@@ -239,8 +239,12 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     # 1.1-1.35 em), even where no cell wraps and rows are set only slightly apart.
     max_pitch = min(pitch + 0.2 * size, 1.45 * size)
     labels, groups = header_labels(header_words, columns)
-    if not separators and not _rows_set_apart(body_cols, pitch, size):
-        rows = _rows_by_line(body_cols, pitch)
+    rule_ys = sorted({s[0] if isinstance(s, tuple) else s for s in separators})
+    n_lines = len(group_lines([w for ws in body_cols.values() for w in ws]))
+    # Rules or shading that part groups of rows (not every row): the rows inside a group are
+    # told apart as if there were none.
+    if len(rule_ys) < 0.3 * n_lines and not _rows_set_apart(body_cols, pitch, size, rule_ys):
+        rows = _rows_by_line(body_cols, pitch, rule_ys)
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
     col_frags = {i: _fragments(lines, max_pitch, _column_separators(separators, columns[i]))
@@ -266,19 +270,21 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                      spanning_columns=spanning, unparsed=[p.text for p in strays])
 
 
-def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float) -> bool:
+def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float, rule_ys: list[float]) -> bool:
     """Are rows set apart by white space (a wider step between rows than between wrapped lines)?
 
     Without rules or shading between rows, that space is what tells a row from a wrapped
     line. When (almost) every step between two lines that fill several columns is the line
-    pitch, it is not there (the space around a group heading alone does not count).
+    pitch, it is not there (the space around a group heading or a rule does not count).
     """
     owner = {id(w): col for col, ws in body_cols.items() for w in ws}
     lines = group_lines([w for ws in body_cols.values() for w in ws])
     full = {id(ln) for ln in lines if len({owner[id(w)] for w in ln.words}) >= 2}
-    steps = [b.top - a.top for a, b in zip(lines, lines[1:]) if id(a) in full and id(b) in full]
+    pairs = [(a, b) for a, b in zip(lines, lines[1:])
+             if not any(a.bottom - 1.0 <= y <= b.top + 1.0 for y in rule_ys)]  # a rule explains its space
+    steps = [b.top - a.top for a, b in pairs if id(a) in full and id(b) in full]
     if len(steps) < 3:  # few full lines side by side: every step counts
-        steps = [b.top - a.top for a, b in zip(lines, lines[1:])]
+        steps = [b.top - a.top for a, b in pairs]
     steps = [st for st in steps if st > 0.3 * size]
     if len(steps) < 3:
         return True
@@ -290,14 +296,15 @@ _CONTINUES_RE = re.compile(r"^[a-z(\[&]|^(?:and|or|of|to|in)\b")
 _OPEN_END_RE = re.compile(r"(?:[-,/&(]|\b(?:and|or|of|the|to|in|with|for))$")
 
 
-def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float) -> list[ChunkRow]:
+def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[float]) -> list[ChunkRow]:
     """Rows of a table whose rows are not set apart: each line starts a row, unless it goes on
     with the row above (a wrapped cell, values set between the lines of a two-line label).
 
     A line with a label in the first column starts a row, unless its text reads on from the
     label above ("compounds (NMVOC)", "(as HCl)"). A line without one starts a row when it
     fills about as many columns as the row above did; fewer, in columns already filled, are
-    wrapped lines. A label alone in its line (a group heading) is a row of its own.
+    wrapped lines. A label alone in its line (a group heading) is a row of its own. A rule
+    or shading edge between two lines always parts two rows.
     """
     owner = {id(w): col for col, ws in body_cols.items() for w in ws}
     words = [w for ws in body_cols.values() for w in ws]
@@ -311,7 +318,9 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float) -> list[ChunkR
             head = {owner[id(w)] for w in row_lines[0].words}
             stub = [w for w in line.words if owner[id(w)] == first_col]
             prev_stub = " ".join(w.text for w in prev.words if owner[id(w)] == first_col)
-            if line.top - prev.top < 0.75 * pitch:
+            if any(prev.bottom - 1.0 <= y <= line.top + 1.0 for y in rule_ys):
+                joins = False  # a rule or a shading edge between them
+            elif line.top - prev.top < 0.75 * pitch:
                 joins = True  # set between two lines of the row: its values, centred on the label
             elif stub:
                 text = " ".join(w.text for w in stub)

@@ -470,6 +470,8 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
     for k, region in enumerate(find_regions(page, taken + caption_boxes, lambda text: parse_caption(text) is not None)):
         ext = _Extent(region.top, region.bottom, region.x0, region.x1, region.rules, region.size)
         caption, below = _nearest_caption(region, free)
+        if caption is None and not _drawn(page, region) and region.columns < 3 and region.numeric < 0.3:
+            continue  # two columns of words, nothing drawn, no caption: an author block, a form
         if caption is not None:
             free.remove(caption)
             key = caption.label if caption.label is not None else f"p{page.number}.g{k + 1}"
@@ -479,6 +481,12 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
         chunk = _make_chunk(page, key, caption, ext, limit, below, found_by="geometry")
         chunks.append(chunk)
     return chunks
+
+
+def _drawn(page: PageLayout, region) -> bool:
+    """Rules or shading in or around a region."""
+    box = region.bbox
+    return bool(region.rules) or any(f.filled and _overlaps(f.bbox, box) for f in page.fills)
 
 
 def _nearest_caption(region, captions: list[Caption]) -> tuple[Caption | None, bool]:

@@ -11,6 +11,7 @@ that open and close it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipeline.geometry import group_lines, h_overlap, merge_intervals, split_line
@@ -19,6 +20,7 @@ from pipeline.records import BBox, Line, PageLayout, Word
 PROSE_MIN_WORDS = 5  # a phrase of this many words, set wide, reads as prose
 PROSE_MIN_WIDTH = 0.2  # share of the page width a prose phrase spans
 MIN_ROWS = 3  # lines set in columns that make a table
+NUMERIC_RE = re.compile(r"^[(<>≤≥±~+\-−–]?\s*[\d.,]+\s*[%)†*]?(?:\s+[(\[]?[\d.,–\-]+[)\]]?%?)*$")
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
 
 
@@ -32,6 +34,8 @@ class Region:
     x1: float
     rules: list[float]  # y of full-width rules from the top rule to the bottom rule (may be empty)
     size: float  # the table's text size
+    columns: int = 0  # column strips its rows line up in
+    numeric: float = 0.0  # share of its cells (phrases) that are numbers
 
     @property
     def bbox(self) -> BBox:
@@ -131,7 +135,7 @@ def _runs(rows: list[_Row], is_caption) -> list[list[int]]:
     return runs
 
 
-def _table_span(rows: list[_Row], run: list[int]) -> tuple[float, float] | None:
+def _table_span(rows: list[_Row], run: list[int]) -> tuple[float, float, int, float] | None:
     """The x-range of the run's table (prose beside it left out), None when it holds no table.
 
     The table's strips are the widest group of neighbouring strips with no prose strip
@@ -182,7 +186,8 @@ def _table_span(rows: list[_Row], run: list[int]) -> tuple[float, float] | None:
             phrases += [(i, p) for p in inside]
     if full < MIN_ROWS or _aligned_share(phrases) < 0.6 or _glossary([rows[i] for i in run], x0, x1):
         return None
-    return x0, x1
+    numeric = sum(1 for _, p in phrases if NUMERIC_RE.match(p.text)) / len(phrases)
+    return x0, x1, len(best), numeric
 
 
 def _glossary(rows: list[_Row], x0: float, x1: float) -> bool:
@@ -254,7 +259,7 @@ def find_regions(page: PageLayout, exclude: list[BBox], is_caption) -> list[Regi
         span = _table_span(rows, run)
         if span is None:
             continue
-        x0, x1 = span
+        x0, x1, n_columns, numeric = span
         first, last = _extend(rows, run[0], run[-1], x0, x1, page, is_caption)
         lines = [rows[k].line for k in range(first, last + 1)]
         # Phrases inside the table's x-range set its extent (a prose column beside it stays out).
@@ -268,5 +273,5 @@ def find_regions(page: PageLayout, exclude: list[BBox], is_caption) -> list[Regi
         rules = _rules_around(page, top, bottom, rx0, rx1, size)
         if rules:
             top, bottom = min(top, rules[0]), max(bottom, rules[-1])
-        regions.append(Region(top, bottom, rx0, rx1, rules, size))
+        regions.append(Region(top, bottom, rx0, rx1, rules, size, n_columns, numeric))
     return regions
