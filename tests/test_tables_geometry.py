@@ -225,3 +225,11 @@ def test_self_check_reports_a_row_inside_another_table():
     table = Table(number=1, caption="", columns=["a"], labels=["A"], footnote="", pages=[1], rows=rows, label="1")
     messages = check_table(table, [chunk((50, 90, 200, 200))], [chunk((50, 280, 200, 400))])
     assert messages == ["Table 1 row 2: lies in another table on page 1"]
+
+
+def test_dot_leaders_are_not_cell_text():
+    from pipeline.tables.grid import drop_leaders
+
+    words = _line([(50, "All ages . . . . ."), (200, "291"), (250, "..."), (300, "0.99 .........."),
+                   (400, "Total.....")], 100)
+    assert [w.text for w in drop_leaders(words)] == ["All", "ages", "291", "...", "0.99", "Total"]

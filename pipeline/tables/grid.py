@@ -224,8 +224,38 @@ def _column_separators(separators: list, column: tuple[float, float]) -> list[fl
     return out
 
 
+_DOTS_RE = re.compile(r"^[.·…]+$")
+_LEADER_TAIL_RE = re.compile(r"(?<=[^.·…])[.·…]{3,}$")
+
+
+def drop_leaders(words: list[Word]) -> list[Word]:
+    """Words without dot leaders ("All ages . . . . . 291,099"): three or more dots after a
+    label, in one word or several, lead the eye to the next column and are no cell text."""
+    out: list[Word] = []
+    for line in group_lines(words):
+        run: list[Word] = []
+        kept: list[Word] = []
+        for w in line.words + [None]:
+            if w is not None and _DOTS_RE.match(w.text):
+                run.append(w)
+                continue
+            dots = sum(len(r.text) for r in run)
+            after_label = bool(kept) and run and run[0].x0 - kept[-1].x1 < run[0].size
+            if run and not (after_label and dots >= 3):
+                kept += run  # "..." alone: a cell of its own (not given)
+            run = []
+            if w is not None:
+                tail = _LEADER_TAIL_RE.search(w.text)
+                if tail:
+                    w = Word(w.text[:tail.start()], w.x0, w.top, w.x1, w.bottom, w.fontname, w.size, w.page)
+                kept.append(w)
+        out += kept
+    return out
+
+
 def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                      separators: list) -> ChunkGrid:
+    body_words = drop_leaders(body_words)
     columns, strays = _columns_and_strays(body_words)
     strays = [p for p in strays if not _splits_into_columns(p, columns)]
     size = max((w.size for w in body_words), default=7.0)
@@ -243,7 +273,7 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     n_lines = len(group_lines([w for ws in body_cols.values() for w in ws]))
     # Rules or shading that part groups of rows (not every row): the rows inside a group are
     # told apart as if there were none.
-    if len(rule_ys) < 0.3 * n_lines and not _rows_set_apart(body_cols, pitch, size, rule_ys):
+    if len(rule_ys) < 0.3 * n_lines and not _rows_set_apart(body_cols, pitch, size, rule_ys, len(columns)):
         rows = _rows_by_line(body_cols, pitch, rule_ys)
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
@@ -270,7 +300,8 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                      spanning_columns=spanning, unparsed=[p.text for p in strays])
 
 
-def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float, rule_ys: list[float]) -> bool:
+def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float, rule_ys: list[float],
+                    n_columns: int) -> bool:
     """Are rows set apart by white space (a wider step between rows than between wrapped lines)?
 
     Without rules or shading between rows, that space is what tells a row from a wrapped
@@ -286,6 +317,14 @@ def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float,
     if len(steps) < 3:  # few full lines side by side: every step counts
         steps = [b.top - a.top for a, b in pairs]
     steps = [st for st in steps if st > 0.3 * size]
+    # Lines a line pitch apart that both fill half the columns or more: rows, not a wrapped cell
+    # (a wrap fills few columns). When nearly every such step is one, blank lines between
+    # groups of rows do not set rows apart.
+    dense = {id(ln) for ln in lines if len({owner[id(w)] for w in ln.words}) >= max(2, n_columns / 2)}
+    tight = [(a, b) for a, b in pairs if b.top - a.top <= pitch + 0.3 * size]
+    dense_pairs = sum(1 for a, b in tight if id(a) in dense and id(b) in dense)
+    if dense_pairs >= 3 and dense_pairs >= 0.8 * len(tight):
+        return False
     if len(steps) < 3:
         return True
     wide = sum(1 for st in steps if st > pitch + 0.3 * size)
