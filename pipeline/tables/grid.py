@@ -325,8 +325,8 @@ def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float,
     dense_pairs = sum(1 for a, b in tight if id(a) in dense and id(b) in dense)
     if dense_pairs >= 3 and dense_pairs >= 0.8 * len(tight):
         return False
-    if len(steps) < 3:
-        return True
+    if rule_ys or len(steps) < 3:
+        return True  # rules part rows where the space does not
     wide = sum(1 for st in steps if st > pitch + 0.3 * size)
     return wide >= 0.15 * len(steps)
 
