@@ -255,7 +255,7 @@ def drop_leaders(words: list[Word]) -> list[Word]:
 
 def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                      separators: list) -> ChunkGrid:
-    body_words = drop_leaders(body_words)
+    header_words, body_words = drop_leaders(header_words), drop_leaders(body_words)
     columns, strays = _columns_and_strays(body_words)
     strays = [p for p in strays if not _splits_into_columns(p, columns)]
     size = max((w.size for w in body_words), default=7.0)

@@ -373,12 +373,15 @@ def _footnote_lines(page: PageLayout, start: float, limit: float, x0: float, x1:
     candidates = [w for w in page.words if w.top > start and w.top < limit and w.x0 >= x0 - slack
                   and not any(_overlaps(w.bbox, b) for b in skip)]
     # Lines (phrases) that start under the table; a note may run a little past its last column.
-    lines = [p for ln in group_lines(candidates) for p in split_line(ln, 1.5 * ln.size) if p.x0 <= x1]
+    # A line in three or more phrases is a table's row (the next table's), never a note.
+    lines = [(p, len(parts)) for ln in group_lines(candidates)
+             for parts in [split_line(ln, 1.5 * ln.size)] for p in parts if p.x0 <= x1]
     out: list[Line] = []
     prev_bottom = start
-    for ln in lines:
+    for ln, phrases in lines:
         gap_limit = first_gap * max(ln.size, table_size) if not out else 1.2 * ln.size
-        if ln.size > table_size + 0.3 or ln.top - prev_bottom > gap_limit or parse_caption(ln.text):
+        if (ln.size > table_size + 0.3 or ln.top - prev_bottom > gap_limit or parse_caption(ln.text)
+                or phrases >= 3):
             break
         if _in_band(page, ln.top, ln.bottom):
             break
