@@ -105,20 +105,23 @@ def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float
     strays: list[Line] = []
     kept = list(range(len(phrases)))
     if len(phrases) >= 8:
-        # The widest phrases are judged against the strips of all the others (two such lines
-        # over the same columns must not hold each other's strips together).
-        widest = sorted(kept, key=lambda i: phrases[i].x1 - phrases[i].x0, reverse=True)[:12]
-        rest = [i for i in kept if i not in set(widest)]
-        base = merge_intervals((phrases[i].x0, phrases[i].x1) for i in rest)
-        kept = list(rest)
-        for k in widest:
+        def bridges(k: int, strips_of: list[int]) -> bool:
             p = phrases[k]
-            strips = [iv for iv in base if h_overlap(iv[0], iv[1], p.x0, p.x1) > 0]
-            support = [sum(1 for i in rest if iv[0] <= phrases[i].x0 and phrases[i].x1 <= iv[1]) for iv in strips]
-            if len(strips) >= 2 and min(support) >= 3:
-                strays.append(p)
-            else:
-                kept.append(k)
+            strips = [iv for iv in merge_intervals((phrases[i].x0, phrases[i].x1) for i in strips_of)
+                      if h_overlap(iv[0], iv[1], p.x0, p.x1) > 0]
+            support = [sum(1 for i in range(len(phrases)) if i != k and iv[0] - 1 <= phrases[i].x0
+                           and phrases[i].x1 <= iv[1] + 1) for iv in strips]
+            return len(strips) >= 2 and min(support) >= 3
+
+        # Each of the widest phrases is judged against the strips of all the other phrases, and
+        # against those of the narrower ones (two such lines over the same columns must not
+        # hold each other's strips together).
+        widest = sorted(kept, key=lambda i: phrases[i].x1 - phrases[i].x0, reverse=True)[:12]
+        narrower = [i for i in kept if i not in set(widest)]
+        for k in widest:
+            if bridges(k, [i for i in kept if i != k]) or bridges(k, narrower):
+                strays.append(phrases[k])
+                kept.remove(k)
     columns = merge_intervals((phrases[i].x0, phrases[i].x1) for i in kept)
     return columns, strays
 
