@@ -23,11 +23,29 @@ class DocumentInfo:
     metadata: dict = field(default_factory=dict)
 
 
+def chunk_regions(chunk: TableChunk) -> list[BBox]:
+    """The parts of a page a table chunk occupies: the table proper, its caption, its footnote
+    lines and the band between caption and table where both overlap (a note set there).
+
+    Not the union of these: a caption in one column beside a table wider than that column
+    would otherwise take the other column's running text with it."""
+    boxes = [chunk.table_box, *(ln.bbox for ln in chunk.footnote_lines)]
+    if chunk.caption is not None and chunk.caption.lines:
+        cap, tab = chunk.caption.bbox, chunk.table_box
+        boxes.append(cap)
+        x0, x1 = max(cap[0], tab[0]), min(cap[2], tab[2])
+        top, bottom = (cap[3], tab[1]) if cap[3] <= tab[1] else (tab[3], cap[1])
+        if x1 > x0 and bottom > top:
+            boxes.append((x0, top, x1, bottom))
+    return boxes
+
+
 def table_regions(chunks: list[TableChunk]) -> dict[int, list[BBox]]:
-    """Page -> regions (caption, header, body, footnote) that belong to tables."""
+    """Page -> regions (caption, header, body, footnote, the band between caption and table)
+    that belong to tables."""
     regions: dict[int, list[BBox]] = {}
     for chunk in chunks:
-        regions.setdefault(chunk.page, []).append(chunk.bbox)
+        regions.setdefault(chunk.page, []).extend(chunk_regions(chunk))
     return regions
 
 

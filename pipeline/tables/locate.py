@@ -405,13 +405,17 @@ def _make_chunk(page: PageLayout, key: str, caption: Caption | None, ext: _Exten
             header_rule = (header_bottom, ext.x0, ext.x1)  # the edge of a shaded header
         # else the header ends at white space: nothing drawn that could also part two rows
     cap_box = caption.bbox if caption is not None and caption.lines else None
+    foot_x0, foot_x1 = ext.x0, ext.x1
     if below and cap_box is not None:
+        # Notes under a caption set below the table sit under that caption: a caption narrower
+        # than the table (one column of a two-column page) has running text beside it.
         foot_start = cap_box[3]
+        foot_x0, foot_x1 = max(ext.x0, cap_box[0]), min(ext.x1, cap_box[2])
     else:
         foot_start = ext.bottom
     skip = [cap_box] if cap_box is not None else []
     first_gap = 2.0 if ext.rules or below else 2.6  # white space under the last row counts
-    footnote = _footnote_lines(page, foot_start, limit, ext.x0, ext.x1, ext.size, skip, first_gap)
+    footnote = _footnote_lines(page, foot_start, limit, foot_x0, foot_x1, ext.size, skip, first_gap)
     boxes = [(ext.x0, ext.top, ext.x1, ext.bottom)] + [ln.bbox for ln in footnote]
     if cap_box is not None:
         boxes.append(cap_box)
