@@ -13,6 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas as rl_canvas
 
 from tests.layouts.generate import PARAGRAPHS, font_names, wrap
+from tests.layouts.small import ruled_table
 
 LABELS = ["Trial ID", "Product", "Phase", "Status", "No. of patients", "ORR (%)", "Country"]
 XS = [50, 120, 215, 265, 345, 415, 470]
@@ -32,24 +33,8 @@ def mini_review_pdf(path: Path, title: str, rows: list[list[str]], published: st
         c.drawString(50, y, line)
         y -= 12.5
     y -= 20
-    c.setFont(bold, 8.5)
-    c.drawString(50, y, "Table 1")
-    c.setFont(regular, 8.5)
-    c.drawString(81, y, "Clinical trials of cell therapies discussed in this review")
-    y -= 8
-    c.setLineWidth(0.8)
-    c.line(50, y, w - 50, y)
-    c.setFont(regular, 7)
-    for x, label in zip(XS, LABELS):
-        c.drawString(x, y - 10, label)
-    y -= 15
-    c.line(50, y, w - 50, y)
-    for row in rows:
-        y -= 12
-        for x, value in zip(XS, row):
-            c.drawString(x, y, value)
-    y -= 6
-    c.line(50, y, w - 50, y)
+    ruled_table(c, (regular, bold), y, "Clinical trials of cell therapies discussed in this review",
+                XS, LABELS, rows)
     c.setFont(regular, 7)
     c.drawString(50, 60, f"Received: 2 January 2024 Accepted: 1 February 2024 Published online: {published}")
     c.showPage()

@@ -54,7 +54,7 @@ def image_only_pdf(path: Path, pages: int = 2) -> Path:
     return path
 
 
-def _ruled_table(c, fonts: tuple[str, str], y: float, caption: str, xs: list[float],
+def ruled_table(c, fonts: tuple[str, str], y: float, caption: str, xs: list[float],
                  labels: list[str] | None, rows: list[list[str] | None]) -> float:
     """Draw "Table 1 <caption>" and a three-rule table at *y*; a None row spans all columns.
 
@@ -106,7 +106,7 @@ def broken_row_pdf(path: Path) -> Path:
             None,  # the broken row
             ["Epsilon Clinic", "Norway", "12", "66", "NCT01000005"],
             ["Zeta Hospital", "Poland", "27", "55", "NCT01000006"]]
-    y = _ruled_table(c, fonts, h - 180, "Enrolment by site", [50, 140, 230, 320, 410],
+    y = ruled_table(c, fonts, h - 180, "Enrolment by site", [50, 140, 230, 320, 410],
                      ["Site", "Country", "Patients", "ORR %", "Trial"], rows)
     _paragraph(c, fonts[0], PARAGRAPHS[1], y - 40)
     c.showPage()
@@ -134,7 +134,7 @@ def suspicious_table_pdf(path: Path) -> Path:
     c = rl_canvas.Canvas(str(path), pagesize=A4)
     h = A4[1]
     _paragraph(c, fonts[0], PARAGRAPHS[0], h - 80)
-    _ruled_table(c, fonts, h - 180, "Trial sites", [50, 160, 250, 340, 430],
+    ruled_table(c, fonts, h - 180, "Trial sites", [50, 160, 250, 340, 430],
                  ["Site", "Patients", "ORR %", "Status", "Trial"], [
                      ["Alpha Clinic", "24", "61", "Recruiting", "NCT01000001"],
                      ["Beta Hospital", "31", "58", "Completed", "NCT0100002"],
@@ -145,7 +145,7 @@ def suspicious_table_pdf(path: Path) -> Path:
                      ["Zeta Hospital", "27", "55", "Completed", "NCT01000006"],
                  ])
     c.showPage()
-    _ruled_table(c, fonts, h - 60, "(continued)", [50, 205, 300], None, [
+    ruled_table(c, fonts, h - 60, "(continued)", [50, 205, 300], None, [
         ["Eta Hospital 21", "Completed NCT01000007", "59"],
         ["Theta Clinic 33", "Recruiting NCT01000008", "62"],
     ])
