@@ -149,6 +149,23 @@ def test_rows_without_rules_or_space_are_one_row_per_line():
     assert not grid.spanning_columns
 
 
+def test_a_label_wrapped_closer_than_rows_stays_in_its_row():
+    """Rows set 12.7 pt apart, a label's second line 9 pt under its first: the wrap, not a row
+    (neither lower case nor after an open end); a group heading a row apart stays a row."""
+    header = _line([(60, "Group"), (200, "N"), (280, "Rate")], 90)
+    body = []
+    for top, cells in [(102, [(60, "Hispanic"), (200, "79"), (280, "2.1")]),
+                       (114.7, [(60, "American Indian/Alaska"), (200, "41"), (280, "2.3")]),
+                       (123.7, [(62, "Native")]),
+                       (136.4, [(60, "Female")]),
+                       (149.1, [(60, "White"), (200, "34"), (280, "1.0")]),
+                       (161.8, [(60, "Black"), (200, "80"), (280, "1.7")])]:
+        body += _line(cells, top, size=8.0)
+    grid = parse_chunk_grid(header, body, [])
+    labels = [" ".join(ln.text for ln in row.cells[0].lines) for row in grid.rows]
+    assert labels == ["Hispanic", "American Indian/Alaska Native", "Female", "White", "Black"]
+
+
 def test_uncaptioned_and_dotted_label_tables_come_out_apart():
     caption_6_1 = _line([(60, "Table 6.1 Rates")], 60, size=10.0, font="Helvetica-Bold")
     caption_6_2 = _line([(60, "Table 6.2 Costs")], 400, size=10.0, font="Helvetica-Bold")

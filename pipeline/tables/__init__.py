@@ -41,6 +41,16 @@ def _parse(chunk: TableChunk) -> ChunkGrid:
     return grid
 
 
+def _own_table(first: TableChunk, chunk: TableChunk) -> bool:
+    """Is a later chunk under the same label a table of its own ("Table 3 (Continued.)" that
+    goes on with other columns under another header)? Its header is closed by a rule and its
+    columns do not line up with the first chunk's: its rows cannot go under the first header."""
+    if chunk.header_rule is None or not chunk.header_words or not first.columns:
+        return False
+    columns = parse_chunk_grid(chunk.header_words, chunk.body_words, chunk.row_separators).columns
+    return len(columns) != len(first.columns) and match_columns(first.columns, columns) is None
+
+
 def _drop_header(chunk: TableChunk) -> None:
     """A continuation chunk that does not repeat the header: its first rows are body rows."""
     chunk.body_words = chunk.header_words + chunk.body_words
@@ -88,7 +98,11 @@ def extract_tables(doc: LoadedDocument) -> tuple[list[Table], list[TableChunk]]:
             first = first_of.setdefault(chunk.number, chunk)
             if id(chunk) not in grids:
                 if chunk is not first and not _same_header(first, chunk):
-                    _drop_header(chunk)
+                    if _own_table(first, chunk):
+                        chunk.number = f"{chunk.number}@p{chunk.page}"
+                        first_of[chunk.number] = first = chunk
+                    else:
+                        _drop_header(chunk)
                 try:
                     grids[id(chunk)] = _parse(chunk)
                     if chunk.found_by == "geometry" and chunk.n_columns < 2:

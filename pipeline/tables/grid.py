@@ -351,8 +351,11 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
     owner = {id(w): col for col, ws in body_cols.items() for w in ws}
     words = [w for ws in body_cols.values() for w in ws]
     first_col = min(body_cols) if body_cols else 0
+    lines = group_lines(words)
+    steps = sorted(b.top - a.top for a, b in zip(lines, lines[1:]))
+    row_step = steps[len(steps) // 2] if steps else 0.0
     groups: list[list[Line]] = []  # physical lines of each row
-    for line in group_lines(words):
+    for line in lines:
         filled = {owner[id(w)] for w in line.words}
         if groups:
             row_lines = groups[-1]
@@ -367,7 +370,8 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
             elif stub:
                 text = " ".join(w.text for w in stub)
                 joins = filled == {first_col} and bool(prev_stub) and (
-                    bool(_CONTINUES_RE.match(text)) or bool(_OPEN_END_RE.search(prev_stub)))
+                    bool(_CONTINUES_RE.match(text)) or bool(_OPEN_END_RE.search(prev_stub))
+                    or _hanging_wrap(row_lines, line, stub, owner, first_col, row_step))
             else:
                 joins = filled <= head and len(filled) <= max(1, len(head) // 2)
             if joins:
@@ -383,6 +387,18 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
         cells = {col: Fragment(group_lines(ws)) for col, ws in sorted(by_col.items())}
         rows.append(ChunkRow(top=row_lines[0].top, cells=cells))
     return rows
+
+
+def _hanging_wrap(row_lines: list[Line], line: Line, stub: list[Word], owner: dict[int, int], first_col: int,
+                  row_step: float) -> bool:
+    """Is a label-only line the wrapped end of the row label above ("American Indian/Alaska"
+    over "Native")? It is set closer than rows are, flush with or indented under a label whose
+    row holds values (a group heading holds none, and its members are set a row apart)."""
+    prev = row_lines[-1]
+    prev_x0 = min((w.x0 for w in row_lines[0].words if owner[id(w)] == first_col), default=None)
+    has_values = any(owner[id(w)] != first_col for ln in row_lines for w in ln.words)
+    return (prev_x0 is not None and has_values and stub[0].x0 >= prev_x0 - 0.5
+            and line.top - prev.top < 0.85 * row_step)
 
 
 def _header_phrases(words: list[Word], columns: list[tuple[float, float]]) -> list[Line]:
