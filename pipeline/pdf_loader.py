@@ -136,14 +136,19 @@ def _rules_and_fills(page, turn: Callable | None) -> tuple[list[Rule], list[Fill
     return _join_rules(rules), fills, graphics
 
 
+RULE_JOIN_GAP = 2.0  # pt between two pieces of one rule (cell borders of 1.5 pt seen)
+
+
 def _join_rules(rules: list[Rule]) -> list[Rule]:
-    """Join collinear horizontal pieces that touch (a rule drawn cell by cell is one rule)."""
+    """Join collinear horizontal pieces that touch or nearly do (a rule drawn cell by cell is one
+    rule, even with a hairline gap at each column border; rules under column groups stand apart
+    by more)."""
     horizontal = sorted((r for r in rules if r.horizontal), key=lambda r: (round(r.top), r.x0))
     out = [r for r in rules if not r.horizontal]
     current: Rule | None = None
     for r in horizontal:
         if (current is not None and abs(r.top - current.top) <= 0.8 and abs(r.bottom - current.bottom) <= 1.2
-                and r.x0 <= current.x1 + 1.0):
+                and r.x0 <= current.x1 + RULE_JOIN_GAP):
             current = Rule(current.x0, min(current.top, r.top), max(current.x1, r.x1),
                            max(current.bottom, r.bottom))
         else:

@@ -166,6 +166,31 @@ def test_a_label_wrapped_closer_than_rows_stays_in_its_row():
     assert labels == ["Hispanic", "American Indian/Alaska Native", "Female", "White", "Black"]
 
 
+def test_the_header_closes_at_the_rule_that_spans_the_row_labels_too():
+    """Rules drawn cell by cell (hairline gaps) are one rule; the rule under a group label
+    ("Race") spans every column but the row labels', so it does not close the header."""
+    caption = _line([(60, "Table 4 Deaths by race")], 60, size=10.0, font="Helvetica-Bold")
+    words = caption + _line([(280, "Race")], 80)
+    words += _line([(56, "Age"), (110, "Black"), (290, "White")], 93)
+    words += _line([(110, "no."), (170, "Rate"), (290, "no."), (350, "Rate")], 106)
+    for i in range(5):
+        words += _line([(56, f"{45 + i}"), (110, f"{100 + i}"), (170, f"{2 + i}.5"),
+                        (290, f"{200 + i}"), (350, f"{3 + i}.1")], 122 + 11 * i)
+
+    def drawn_by_cell(y: float, x0: float) -> list[Rule]:
+        edges = [x0] + [x for x in (70, 160, 280, 340) if x > x0] + [430]
+        return [Rule(a + 0.75, y, b - 0.75, y + 0.5) for a, b in zip(edges, edges[1:])]
+
+    rules = drawn_by_cell(76, 55) + drawn_by_cell(90, 70) + drawn_by_cell(118, 55) + drawn_by_cell(178, 55)
+    from pipeline.pdf_loader import _join_rules
+
+    tables, _ = extract_tables(_doc([_page(words, _join_rules(rules))]))
+    assert len(tables) == 1
+    table = tables[0]
+    assert table.labels[0] == "Age" and table.labels[2].endswith("Rate") and table.labels[4].endswith("Rate")
+    assert [table.rows[i].cells[table.columns[0]].text for i in range(len(table.rows))] == ["45", "46", "47", "48", "49"]
+
+
 def test_uncaptioned_and_dotted_label_tables_come_out_apart():
     caption_6_1 = _line([(60, "Table 6.1 Rates")], 60, size=10.0, font="Helvetica-Bold")
     caption_6_2 = _line([(60, "Table 6.2 Costs")], 400, size=10.0, font="Helvetica-Bold")

@@ -296,13 +296,16 @@ def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word
     """Header and body words of a table extent, and the y that closes the header."""
     words = _words_between(page, ext.top, ext.bottom, ext.x0, ext.x1)
     if len(ext.rules) >= 3:
-        # The header closes at the first rule under the top rule that spans the table; shorter
-        # rules above it stand under group labels ("Actual" over three years).
-        def width(y: float) -> float:
-            return max((h_overlap(r.x0, r.x1, ext.x0, ext.x1) for r in page.rules
-                        if r.horizontal and abs(r.top - y) <= 1.0), default=0.0)
-        top_width = width(ext.rules[0])
-        full = [y for y in ext.rules[1:-1] if width(y) >= 0.9 * top_width
+        # The header closes at the first rule under the top rule that spans the table from end
+        # to end; shorter rules above it stand under group labels ("Actual" over three years,
+        # "Race" over every column but the row labels').
+        def extent(y: float) -> tuple[float, float]:
+            at = [(max(r.x0, ext.x0), min(r.x1, ext.x1)) for r in page.rules
+                  if r.horizontal and abs(r.top - y) <= 1.0 and h_overlap(r.x0, r.x1, ext.x0, ext.x1) > 0]
+            return (min(a for a, _ in at), max(b for _, b in at)) if at else (0.0, 0.0)
+        top_x0, top_x1 = extent(ext.rules[0])
+        slack = ext.size  # ends drawn flush with the top rule's, give or take an em
+        full = [y for y in ext.rules[1:-1] if extent(y)[0] <= top_x0 + slack and extent(y)[1] >= top_x1 - slack
                 and any((w.top + w.bottom) / 2 < y for w in words)]
         return _cut(words, full[0] if full else ext.rules[1])
     lines = group_lines(words)
