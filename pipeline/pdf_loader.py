@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Callable
 
 import pdfplumber
-from pdfplumber.utils import extract_words
+from pdfminer.layout import LTChar, LTContainer
+from pdfplumber.page import ALL_ATTRS as PLUMBER_ATTRS
+from pdfplumber.page import fix_fontname_bytes
+from pdfplumber.utils import extract_words, resolve_all, resolve_and_decode
 
 from pipeline.errors import (
     CorruptPdfError,
@@ -103,7 +106,7 @@ def _is_white(color) -> bool:
     return bool(values) and all(v >= 0.98 for v in values)
 
 
-def _rules_and_fills(page, turn: Callable | None) -> tuple[list[Rule], list[Fill], list[tuple]]:
+def _rules_and_fills(objects: dict[str, list[dict]], turn: Callable | None) -> tuple[list[Rule], list[Fill], list[tuple]]:
     """Rules (lines, thin boxes, flat paths; collinear pieces joined), fills and figure art."""
     rules: list[Rule] = []
     fills: list[Fill] = []
@@ -113,9 +116,9 @@ def _rules_and_fills(page, turn: Callable | None) -> tuple[list[Rule], list[Fill
         b = (obj["x0"], obj["top"], obj["x1"], obj["bottom"])
         return turn(b) if turn else b
 
-    for line in page.lines:
+    for line in objects.get("line", []):
         rules.append(Rule(*box(line)))
-    for rect in page.rects:
+    for rect in objects.get("rect", []):
         x0, top, x1, bottom = box(rect)
         w, h = x1 - x0, bottom - top
         if min(w, h) <= RULE_THICKNESS and max(w, h) > 3 * RULE_THICKNESS:
@@ -125,14 +128,14 @@ def _rules_and_fills(page, turn: Callable | None) -> tuple[list[Rule], list[Fill
             filled = bool(rect.get("fill")) and not _is_white(rect.get("non_stroking_color"))
             if stroked or filled:
                 fills.append(Fill(x0, top, x1, bottom, stroked=stroked, filled=filled))
-    for curve in page.curves:
+    for curve in objects.get("curve", []):
         x0, top, x1, bottom = box(curve)
         w, h = x1 - x0, bottom - top
         if min(w, h) <= RULE_THICKNESS and max(w, h) > 3 * RULE_THICKNESS:
             rules.append(Rule(x0, top, x1, bottom))  # a rule drawn as a path
         else:
             graphics.append((x0, top, x1, bottom))
-    graphics += [box(i) for i in page.images]
+    graphics += [box(i) for i in objects.get("image", [])]
     return _join_rules(rules), fills, graphics
 
 
@@ -344,9 +347,93 @@ def _rotated_lines(chars: list[dict], angle: int, width: float, height: float, p
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# pdfplumber turns each layout object into a dict generically: every attribute is resolved
+# recursively (a generator per number of a glyph's matrix). A page has thousands of glyphs
+# whose attributes are plain numbers and strings, and that conversion costs more than
+# pdfminer's own reading of the page. Glyphs are converted here into the very same dicts
+# (tests/test_pdf_loader.py compares them with pdfplumber's); every other object (rules,
+# boxes, curves, images: a few per page) still goes through pdfplumber.
+
+_PLAIN_TYPES = frozenset((float, int, str, bool, type(None)))
+
+
+@dataclass(slots=True)
+class _CharContext:
+    """What converting a glyph needs from its page (looked up once per page)."""
+
+    page_number: int
+    height: float
+    mediabox_x0: float
+    mediabox_top: float
+    initial_doctop: float
+    unicode_norm: str | None
+    colour_spaces: dict = field(default_factory=dict)  # colour space name -> decoded name
+
+
+def _char_object(char: LTChar, page: _CharContext) -> dict:
+    """pdfplumber's ``Page.process_object(char)`` for a glyph."""
+    attr = {}
+    for k, v in char.__dict__.items():
+        if k in PLUMBER_ATTRS:
+            kind = type(v)
+            if kind not in _PLAIN_TYPES and not (kind is tuple and set(map(type, v)) <= _PLAIN_TYPES):
+                v = resolve_all(v)
+            attr[k] = v
+    attr["object_type"] = "char"
+    attr["page_number"] = page.page_number
+    for cs in ("ncs", "scs"):
+        if hasattr(char, cs):
+            name = getattr(char, cs).name
+            if name not in page.colour_spaces:
+                page.colour_spaces[name] = resolve_and_decode(name)
+            attr[cs] = page.colour_spaces[name]
+    text = char.get_text()
+    attr["text"] = unicodedata.normalize(page.unicode_norm, text) if page.unicode_norm is not None else text
+    gs = char.graphicstate
+    attr["stroking_color"] = gs.scolor if isinstance(gs.scolor, tuple) else (gs.scolor,)
+    attr["non_stroking_color"] = gs.ncolor if isinstance(gs.ncolor, tuple) else (gs.ncolor,)
+    if isinstance(attr["fontname"], bytes):
+        attr["fontname"] = fix_fontname_bytes(attr["fontname"])
+    top = (page.height - attr["y1"]) + page.mediabox_top
+    attr["top"] = top
+    attr["bottom"] = (page.height - attr["y0"]) + page.mediabox_top
+    attr["doctop"] = page.initial_doctop + top
+    if page.mediabox_x0 != 0:
+        attr["x0"] = attr["x0"] + page.mediabox_x0
+        attr["x1"] = attr["x1"] + page.mediabox_x0
+    return attr
+
+
+def page_objects(page) -> dict[str, list[dict]]:
+    """``page.objects`` of a pdfplumber page (the same dicts, glyphs converted faster)."""
+    if page.pdf.laparams is not None:  # layout analysis: text containers are objects too
+        return page.objects
+    objects: dict[str, list[dict]] = {}
+    context = _CharContext(page.page_number, page.height, page.mediabox[0], page.mediabox[1],
+                           page.initial_doctop, page.pdf.unicode_norm)
+
+    def walk(items) -> None:
+        for obj in items:
+            if isinstance(obj, LTContainer):
+                walk(obj._objs)
+                continue
+            if type(obj) is LTChar:
+                parsed = _char_object(obj, context)
+            else:
+                parsed = page.process_object(obj)
+                if parsed["object_type"] == "anno":
+                    continue
+            objects.setdefault(parsed["object_type"], []).append(parsed)
+
+    walk(page.layout._objs)
+    return objects
+
+
 def _page_layout(page, number: int) -> LoadedPage:
     """One page's words, rules, fills and art, its dominant text direction turned upright."""
-    chars = page.chars
+    objects = page_objects(page)
+    chars = objects.get("char", [])
     fonts = page_font_styles(page)
     counts = {0: 0, 90: 0, 180: 0, 270: 0}
     angles = []
@@ -364,7 +451,7 @@ def _page_layout(page, number: int) -> LoadedPage:
     if turn is not None:
         main_chars = _turned_chars(main_chars, turn)
     _align_to_baseline(main_chars, dominant, float(page.width), float(page.height))
-    rules, fills, graphics = _rules_and_fills(page, turn)
+    rules, fills, graphics = _rules_and_fills(objects, turn)
     rotated: list[Word] = []
     for angle in (0, 90, 180, 270):
         if angle != dominant and counts[angle]:
@@ -379,7 +466,7 @@ def _page_layout(page, number: int) -> LoadedPage:
                 continue
             rotated += _rotated_lines(group, rel, width, height, number, fonts)
     area = max(width * height, 1.0)
-    cover = max(((i["x1"] - i["x0"]) * (i["bottom"] - i["top"]) / area for i in page.images), default=0.0)
+    cover = max(((i["x1"] - i["x0"]) * (i["bottom"] - i["top"]) / area for i in objects.get("image", [])), default=0.0)
     return LoadedPage(number=number, width=width, height=height,
                       rotation=(int(page.rotation or 0) + dominant) % 360,
                       words=_words_from_chars(main_chars, number, fonts), rules=rules, fills=fills,
