@@ -354,14 +354,18 @@ def _pdfium_words(book: "CropBook", page_no: int) -> list[dict] | None:
     textpage = page.get_textpage()
     words: list[dict] = []
     current: dict | None = None
-    rect = pdfium_c.FS_RECTF()  # raw calls: this loop runs once per character of the page
+    # raw calls bound once: this loop runs once per character of the page
+    rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    raw = textpage.raw
+    get_unicode, get_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
     for i in range(textpage.count_chars()):
-        code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+        code = get_unicode(raw, i)
         ch = chr(code) if 0 < code < 0x110000 else ""
         if not ch or ch.isspace():
             current = None
             continue
-        pdfium_c.FPDFText_GetLooseCharBox(textpage.raw, i, ctypes.byref(rect))
+        get_box(raw, i, rect_ref)
         left, right, y0, y1 = rect.left, rect.right, height - rect.top, height - rect.bottom
         if current is not None and abs(y0 - current["top"]) < 2 and -1.5 < left - current["x1"] < 1.5:
             current["text"] += ch
