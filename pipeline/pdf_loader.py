@@ -255,6 +255,7 @@ def _align_to_baseline(chars: list[dict], angle: int, width: float, height: floa
 # stay below ~0.12, thin spaces (about 0.2) and word spaces (0.25+) lie above.
 WORD_GAP_RATIO = 0.15
 _CID_RE = re.compile(r"^\(cid:\d+\)$")
+DROP_CAP_RATIO = 2.0
 
 
 def _font(chars: list[dict]) -> str:
@@ -284,15 +285,29 @@ def _words_from_chars(chars: list[dict], page_number: int, fonts: dict[str, Font
         if not text.strip():
             continue
         size = max(c["size"] for c in glyphs)
-        top, bottom = w["top"], w["bottom"]
-        if len(glyphs) > 2 and bottom - top > 1.15 * size:
+        top, bottom, x0 = w["top"], w["bottom"], w["x0"]
+        if _drop_cap(glyphs):
+            # A paragraph's large initial hangs beside the lines it spans: the word is placed,
+            # and sized, as its line's text, so that line is not merged with the ones below.
+            rest = glyphs[1:]
+            size = max(c["size"] for c in rest)
+            top = statistics.median(c["top"] for c in rest)
+            bottom = statistics.median(c["bottom"] for c in rest)
+            x0 = rest[0]["x0"]
+        elif len(glyphs) > 2 and bottom - top > 1.15 * size:
             # Glyphs boxed off the line (a font without descent): the word's height is
             # its typical glyph's, so it lines up with its neighbours.
             top = statistics.median(c["top"] for c in glyphs)
             bottom = statistics.median(c["bottom"] for c in glyphs)
-        words.append(Word(text=text, x0=w["x0"], top=top, x1=w["x1"], bottom=bottom,
+        words.append(Word(text=text, x0=x0, top=top, x1=w["x1"], bottom=bottom,
                           fontname=base_font_name(_font(glyphs)), size=round(size, 2), page=page_number))
     return words
+
+
+def _drop_cap(glyphs: list[dict]) -> bool:
+    """A word whose first letter is set at least twice the size of the rest (a drop cap)."""
+    return (len(glyphs) >= 2 and glyphs[0]["text"].isalpha()
+            and glyphs[0]["size"] >= DROP_CAP_RATIO * max(c["size"] for c in glyphs[1:]))
 
 
 def _split_at_weight_changes(raw: list[dict], fonts: dict[str, FontStyle]) -> list[dict]:

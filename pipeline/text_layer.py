@@ -26,6 +26,8 @@ REFERENCE_START_RE = re.compile(r"^\[?\d{1,4}[.\]]\s")
 SECTION_TYPES = {"references": "reference", "bibliography": "reference", "abbreviations": "abbreviation",
                  "list of abbreviations": "abbreviation"}
 _WORD_CHARS_RE = re.compile(r"^[^\w]+|[^\w]+$")
+TITLE_MIN_WORDS = 3
+FOOT_LINE_MAX_WORDS = 12  # a line or two of small print, not a paragraph
 
 
 @dataclass(slots=True)
@@ -445,7 +447,7 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
 
     blocks: list[TextBlock] = []
     reading = _Reading()
-    title_size = max((w.size for w in pages[0].words), default=0) if pages else 0
+    title_size = _title_size(kept[0][1]) if kept else 0.0
     for page, words, figure_words in kept:
         pieces = _split_columns(group_lines(words), page, 1.2 * body_size)
         _widen_orphans(pieces)
@@ -489,10 +491,56 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
             if fig_lines:
                 blocks.append(TextBlock(id="", page=page.number, bbox=union_bbox(ln.bbox for ln in fig_lines),
                                         type="figure_text", text=" ".join(ln.text for ln in fig_lines)))
+    _retype_by_place(blocks)
     for i, block in enumerate(blocks, start=1):
         block.id = f"b{i:04d}"
     link_continuations(blocks, dehyphenator)
     return blocks
+
+
+def _overlap_x(a: BBox, b: BBox) -> bool:
+    return a[0] < b[2] and b[0] < a[2]
+
+
+def _retype_by_place(blocks: list[TextBlock]) -> None:
+    """Small print typed by where it stands on its page, once the page's running text is known.
+
+    - On page 1, small print with no running text above it in its column is not a note at the
+      foot of a column but the front matter's side column (editor, dates, DOI, licence).
+    - Notes stack at the foot of a column: a short block that ends its column right under a
+      footnote (a DOI line set in bold) is one of them.
+    """
+    by_page: dict[int, list[TextBlock]] = {}
+    for b in blocks:
+        if b.type != "figure_text":
+            by_page.setdefault(b.page, []).append(b)
+    for page, page_blocks in by_page.items():
+        paragraphs = [b for b in page_blocks if b.type == "paragraph"]
+        for b in page_blocks:
+            if (page == 1 and b.type == "footnote"
+                    and not any(p.bbox[3] <= b.bbox[1] and _overlap_x(p.bbox, b.bbox) for p in paragraphs)):
+                b.type = "front_matter"
+        for b in page_blocks:
+            if b.type not in ("paragraph", "heading") or len(b.text.split()) > FOOT_LINE_MAX_WORDS:
+                continue
+            column = [o for o in page_blocks if o is not b and _overlap_x(o.bbox, b.bbox)]
+            above = [o for o in column if o.bbox[3] <= b.bbox[1] + 1.0]
+            below = [o for o in column if o.bbox[1] >= b.bbox[3] - 1.0]
+            if above and not below and max(above, key=lambda o: o.bbox[3]).type == "footnote":
+                b.type = "footnote"
+
+
+def _title_like(text: str) -> bool:
+    """A title says something: a few words at least (a journal name, an article-type banner
+    or a drop cap says less)."""
+    return sum(1 for w in text.split() if any(c.isalpha() for c in w)) >= TITLE_MIN_WORDS
+
+
+def _title_size(words: list[Word]) -> float:
+    """The title's size: the largest text of page 1 (running heads gone) that reads as a title."""
+    sizes = [piece.size for line in group_lines(words) for piece in split_line(line, _head_gap(line))
+             if _title_like(piece.text)]
+    return max(sizes, default=0.0)
 
 
 def link_continuations(blocks: list[TextBlock], dehyphenator: Dehyphenator) -> None:
@@ -582,9 +630,11 @@ def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body
                and (reading.text_below or reading.section == "front"))
     name = text.strip().lower().rstrip(":")
     front = reading.section == "front"
-    if page == 1 and size >= title_size - 0.1 and front:
+    if page == 1 and size >= title_size - 0.1 and front and (reading.title_seen or _title_like(text)):
         reading.title_seen = True
         return "title"
+    if page == 1 and front and not reading.title_seen:
+        return "front_matter"  # above the title: mastheads, banners, the journal's name and links
     if len(lines) == 1 and name in SECTION_TYPES:
         reading.section = SECTION_TYPES[name]
         return "heading"
@@ -604,6 +654,7 @@ def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body
         if not _is_prose(lines, text, body):
             return "front_matter"
         reading.section = "body"
+        return "paragraph"  # the running text that ends the front matter (an abstract set smaller)
     if size < body.size - 1.0 and not reading.after_heading:
         return "footnote"  # small print that no heading announces (a heading's own text is its section's)
     return "paragraph"
