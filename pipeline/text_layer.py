@@ -507,6 +507,8 @@ def _retype_by_place(blocks: list[TextBlock]) -> None:
 
     - On page 1, small print with no running text above it in its column is not a note at the
       foot of a column but the front matter's side column (editor, dates, DOI, licence).
+    - Other small print with running text below it in its column is not at the foot of the
+      column: it is running text set small (a keywords line under the abstract).
     - Notes stack at the foot of a column: a short block that ends its column right under a
       footnote (a DOI line set in bold) is one of them.
     """
@@ -520,6 +522,9 @@ def _retype_by_place(blocks: list[TextBlock]) -> None:
             if (page == 1 and b.type == "footnote"
                     and not any(p.bbox[3] <= b.bbox[1] and _overlap_x(p.bbox, b.bbox) for p in paragraphs)):
                 b.type = "front_matter"
+            elif b.type == "footnote" and any(o.bbox[1] >= b.bbox[3] - 1.0 and _overlap_x(o.bbox, b.bbox)
+                                              for o in paragraphs if len(o.text.split()) > FOOT_LINE_MAX_WORDS):
+                b.type = "paragraph"
         for b in page_blocks:
             if b.type not in ("paragraph", "heading") or len(b.text.split()) > FOOT_LINE_MAX_WORDS:
                 continue
@@ -586,6 +591,7 @@ class _Reading:
     after_heading: bool = False  # the block before this one was a heading
     prose_follows: bool = False  # the next block on the page is running text
     text_below: bool = True  # the next block on the page follows below, in the same column
+    caption: tuple[list[Line], str] | None = None  # the block before this one, when it was a caption
 
 
 def _is_section_heading(text: str) -> bool:
@@ -620,7 +626,27 @@ def _classify(lines: list[Line], text: str, reading: _Reading, page: int, body: 
     """
     kind = _block_type(lines, text, reading, page, body, title_size)
     reading.after_heading = kind == "heading"
+    reading.caption = (lines, text) if kind == "caption" else None
     return kind
+
+
+def _continues_caption(cap_lines: list[Line], cap_text: str, lines: list[Line], text: str, body: BodyStyle) -> bool:
+    """Does this block go on with the caption just before it?
+
+    Over a page break: the next page's first block opens in lower case after a caption that
+    ends mid-sentence. On its page: the block stands right under the caption, in its column,
+    and the caption announced more (it ends with ":") or the block is set in the caption's
+    own size, smaller than the body (a figure's DOI line, a legend's second paragraph).
+    """
+    last, first = cap_lines[-1], lines[0]
+    if first.page != last.page:
+        return (first.page == last.page + 1 and text[:1].islower()
+                and not cap_text.rstrip().endswith((".", "!", "?")))
+    gap = first.top - last.bottom
+    if not (-1.0 <= gap <= 1.5 * last.size) or not (first.x0 < last.x1 and last.x0 < first.x1):
+        return False
+    size = max(ln.size for ln in lines)
+    return cap_text.rstrip().endswith(":") or (abs(size - last.size) < 0.3 and size < body.size - 0.5)
 
 
 def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body: BodyStyle,
@@ -638,7 +664,7 @@ def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body
     if len(lines) == 1 and name in SECTION_TYPES:
         reading.section = SECTION_TYPES[name]
         return "heading"
-    if FIGURE_CAPTION_RE.match(text):
+    if FIGURE_CAPTION_RE.match(text) or (reading.caption and _continues_caption(*reading.caption, lines, text, body)):
         return "caption"
     if heading:
         if not front:
