@@ -28,7 +28,7 @@ from prefect.states import Failed
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from flows.extract import run_extraction
-from pipeline.batch_index import find_pdfs
+from pipeline.batch_index import STAGING, find_pdfs
 from pipeline.diff import diff_extractions, write_changes
 from pipeline.errors import ReviewExtractError
 from pipeline.outputs import (
@@ -41,7 +41,9 @@ from pipeline.outputs import (
     write_json,
     write_manifest,
 )
+from pipeline.parallel import watch_parent
 from pipeline.pdf_loader import file_sha256
+from pipeline.progress import page_recorder, record_document
 from pipeline.versioning import (
     latest_version,
     pipeline_fingerprint,
@@ -56,7 +58,6 @@ from pipeline.versioning import (
 )
 
 PUBLISHED_MARK = "published.json"
-STAGING = ".staging"
 
 
 @dataclass(slots=True)
@@ -81,19 +82,21 @@ def _cache_key(context, parameters) -> str:
 
 @task(name="extract-document", cache_key_fn=_cache_key, persist_result=True,
       task_run_name="extract {pdf}")
-def extract_document(pdf: str, root: str, staging: str, password: str | None = None) -> dict:
+def extract_document(pdf: str, root: str, staging: str, password: str | None = None,
+                     progress: str | None = None) -> dict:
     """Extract one PDF into <root>/<review-key>/<version-id>/ (replacing an older copy).
 
     *staging*: this batch run's own scratch folder. An expected failure (encrypted, corrupt, a
     write error) is raised, so the task fails and its result is never cached: a re-run (say
-    with --password) tries again.
+    with --password) tries again. *progress*: the batch's progress log (each page read).
     """
     start = time.perf_counter()
     root_path = Path(root)
     sha = file_sha256(Path(pdf))
     vid = version_id(sha)
     staged = Path(staging) / vid
-    summary = run_extraction(pdf, str(staged), password, use_tasks=False)
+    summary = run_extraction(pdf, str(staged), password, use_tasks=False,
+                             pages=page_recorder(progress, pdf) if progress else None)
     try:
         write_manifest(staged, pdf_sha256=sha, pipeline=pipeline_fingerprint())
     except OSError as exc:
@@ -193,14 +196,18 @@ def _ensure_report(result: DocumentResult) -> None:
 
 def clean_stale_runs(root: Path) -> list[Path]:
     """Remove what runs killed mid-write left behind (their PID no longer runs): staging folders
-    `.staging/<pid>-<token>` and `.NAME.tmp-PID`/`.NAME.old-PID` folders next to versions."""
+    `.staging/<pid>-<token>` and progress logs `.staging/<pid>-<token>.progress`, and
+    `.NAME.tmp-PID`/`.NAME.old-PID` folders next to versions."""
     cleaned: list[Path] = []
     staging = root / STAGING
     if staging.is_dir():
         for run in staging.iterdir():
             pid = run.name.split("-", 1)[0]
             if pid.isdigit() and not pid_alive(int(pid)):
-                shutil.rmtree(run, ignore_errors=True)
+                if run.is_dir():
+                    shutil.rmtree(run, ignore_errors=True)
+                else:  # a progress log
+                    run.unlink(missing_ok=True)
                 cleaned.append(run)
     for review_dir in root.iterdir():
         if review_dir.is_dir() and not review_dir.name.startswith("."):
@@ -215,10 +222,13 @@ def _failure(pdf: Path, value) -> DocumentResult:
 
 
 @flow(name="batch_extract", task_runner=ThreadPoolTaskRunner(max_workers=2))
-def batch_extract(folder: str, out: str, password: str | None = None, report: bool = False):
+def batch_extract(folder: str, out: str, password: str | None = None, report: bool = False,
+                  progress: str | None = None):
     """Extract every PDF in *folder*; one bad PDF never stops the batch.
 
     *report*: also build each version's curator's report (once; kept across cached runs).
+    *progress*: a file to append the batch's progress to (pages read, documents finished:
+    pipeline/progress.py), from whichever process does the work.
     Returns the list of :class:`DocumentResult`; when a document failed, the flow run ends
     Failed with that list as its data (``batch_extract(..., return_state=True)`` to read it).
     """
@@ -245,20 +255,26 @@ def batch_extract(folder: str, out: str, password: str | None = None, report: bo
                                           message=f"same content as {first_of[sha].name}")
         else:
             first_of[sha] = pdf
+    if progress:
+        for pdf, res in results.items():
+            record_document(progress, str(pdf), res.status)
     try:
-        futures = {extract_document.submit(str(p), out, str(staging), password): p for p in first_of.values()}
+        futures = {extract_document.submit(str(p), out, str(staging), password, progress): p
+                   for p in first_of.values()}
         for done, future in enumerate(as_completed(list(futures)), start=1):
             pdf = futures[future]
             value = future.result(raise_on_failure=False)
             if isinstance(value, dict) and future.state.name == "Cached" and not _cache_usable(value):
                 # The cache remembers an output deleted or damaged since, or a failure: extract again.
                 state = extract_document.with_options(refresh_cache=True)(str(pdf), out, str(staging), password,
-                                                                          return_state=True)
+                                                                          progress, return_state=True)
                 value = state.result(raise_on_failure=False)
             elif isinstance(value, dict) and future.state.name == "Cached":
                 value = {**value, "status": "cached", "seconds": 0.0}
             res = DocumentResult(**value) if isinstance(value, dict) else _failure(pdf, value)
             results[pdf] = res
+            if progress:
+                record_document(progress, str(pdf), res.status)
             print(f"  [{done}/{len(pdfs)}] {res.status:<9} {pdf.name} {res.message}", file=sys.stderr, flush=True)
         ordered = [results[p] for p in pdfs]
         for pdf, first in twin_of.items():
@@ -287,9 +303,9 @@ def batch_extract(folder: str, out: str, password: str | None = None, report: bo
 
 
 def run_batch(flow_fn, folder: str, out: str, password: str | None = None,
-              report: bool = False) -> tuple[list[DocumentResult], str]:
+              report: bool = False, progress: str | None = None) -> tuple[list[DocumentResult], str]:
     """Run a batch flow; return its document results and the flow run's final state name."""
-    state = flow_fn(folder, out, password, report, return_state=True)
+    state = flow_fn(folder, out, password, report, progress, return_state=True)
     results = state.result(raise_on_failure=False)
     if isinstance(results, BaseException):  # the flow itself crashed (not a document)
         raise results
@@ -309,7 +325,7 @@ def batch_runner(workers: int, dask: bool = False, dask_address: str | None = No
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
     if processes:
-        return ProcessPoolTaskRunner(max_workers=workers)
+        return ProcessPoolTaskRunner(max_workers=workers, initializer=watch_parent)  # workers end with the batch
     return ThreadPoolTaskRunner(max_workers=workers)
 
 

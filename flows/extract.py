@@ -12,6 +12,7 @@ from prefect.utilities.annotations import quote
 from pipeline import extraction
 from pipeline.extraction import (  # noqa: F401  (the flow module's public names)
     ExtractionSummary,
+    PageCallback,
     StageCallback,
     stderr_page_progress,
     stderr_progress,
@@ -29,14 +30,16 @@ def run_stage_as_task(name: str, fn: Callable, args: tuple):  # noqa: ARG001 - S
 
 def run_extraction(pdf: str, out: str, password: str | None = None,
                    notify: StageCallback | None = None, use_tasks: bool = True,
-                   report: bool = False, timeout: float | None = None) -> ExtractionSummary:
+                   report: bool = False, timeout: float | None = None,
+                   pages: PageCallback | None = None) -> ExtractionSummary:
     """The flow's body: inside a Prefect flow run its stages are tasks, elsewhere plain calls.
 
     *use_tasks=False* forces plain calls (the batch flow runs a whole document in one task).
     """
     as_tasks = use_tasks and FlowRunContext.get() is not None
     return extraction.run_extraction(pdf, out, password, notify=notify, report=report, timeout=timeout,
-                                     run_stage=run_stage_as_task if as_tasks else extraction.call_stage)
+                                     run_stage=run_stage_as_task if as_tasks else extraction.call_stage,
+                                     pages=pages)
 
 
 @flow(name="extract_review")

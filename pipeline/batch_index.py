@@ -17,6 +17,7 @@ from pipeline.outputs import output_complete
 from pipeline.versioning import file_sha256, pipeline_fingerprint
 
 INDEX = ".batch-index.json"
+STAGING = ".staging"  # <out>/.staging/<pid>-...: each run's scratch (documents being written, its progress log)
 
 
 def find_pdfs(folder: Path) -> list[Path]:

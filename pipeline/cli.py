@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -23,6 +27,20 @@ console = Console(stderr=True)
 @app.callback()
 def _root() -> None:
     """review-extract: PDF -> text blocks + tables -> entities -> trial dataset."""
+
+
+@contextlib.contextmanager
+def _prefect_runs(verbose: bool) -> Iterator[None]:
+    """Prefect's settings before it is imported; then, without a configured server, the
+    temporary server for this command's flow runs (it ends with the command, however it ends)."""
+    _quiet_prefect(verbose)
+    if prefect_server_configured():
+        yield
+        return
+    from flows.temporary_server import temporary_server
+
+    with temporary_server():
+        yield
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -125,6 +143,54 @@ class _ProgressBar:
         self.progress.update(self.task, completed=done, total=total, rate=f"pages, {rate:.1f} pages/s")
 
 
+class _BatchProgressView:
+    """A batch's progress log while the flow runs: documents and pages bars on a terminal, else a
+    line on stderr every *interval* seconds and when the batch ends (logs stay readable)."""
+
+    def __init__(self, progress, interval: float) -> None:
+        self.state = progress
+        self.interval = interval if not console.is_terminal else 0.25
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True, name="batch-progress")
+        self.bars = None
+        if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bars = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console)
+            self.documents = self.bars.add_task("documents", total=len(progress.pdfs), rate="")
+            self.pages = self.bars.add_task("pages", total=None, rate="")
+
+    def __enter__(self) -> _BatchProgressView:
+        if self.bars is not None:
+            self.bars.start()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.state.update()
+        self._show()
+        if self.bars is not None:
+            self.bars.stop()
+
+    def _watch(self) -> None:
+        self.state.count_pages()
+        while not self.stopped.wait(self.interval):
+            self.state.update()
+            self._show()
+
+    def _show(self) -> None:
+        if self.bars is None:
+            print(self.state.line(), file=sys.stderr, flush=True)
+            return
+        (docs, n_docs), (pages, n_pages) = self.state.documents, self.state.pages
+        self.bars.update(self.documents, completed=docs, total=n_docs)
+        self.bars.update(self.pages, completed=pages, total=n_pages or None,
+                         rate=f"{self.state.pages_per_second:.1f} pages/s")
+
+
 def _print_summary(summary, elapsed: float) -> None:
     grid = RichTable(title=f"review-extract: {summary.info.title}", show_header=False)
     grid.add_row("PDF", f"{summary.pdf} ({summary.info.page_count} pages)")
@@ -160,12 +226,13 @@ def extract(
     as_flow = prefect_server_configured() if flow is None else flow
     try:
         if as_flow:
-            _quiet_prefect(verbose)
-            from flows.extract import extract_review
+            with _prefect_runs(verbose):
+                from flows.extract import extract_review
 
-            console.print("[dim]Prefect flow run extract_review[/dim]")
-            _hide_expected_error_logs()
-            summary = extract_review(str(pdf), str(out), password, report=not no_report, timeout=timeout or None)
+                console.print("[dim]Prefect flow run extract_review[/dim]")
+                _hide_expected_error_logs()
+                summary = extract_review(str(pdf), str(out), password, report=not no_report,
+                                         timeout=timeout or None)
         else:
             from pipeline.extraction import run_extraction, stderr_progress
 
@@ -200,6 +267,8 @@ def batch(
     password: str = typer.Option(None, "--password", help="Password for encrypted PDFs."),
     report: bool = typer.Option(False, "--report", help="Also build each version's curator's report."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
+    progress_interval: float = typer.Option(10.0, "--progress-interval", min=0.1,
+                                            help="Seconds between progress lines when stderr is not a terminal."),
 ) -> None:
     """Extract every PDF of FOLDER into OUT/<review-key>/<version-id>/, diffing new revisions."""
     from pipeline.batch_index import cached_results, find_pdfs, remember
@@ -225,14 +294,27 @@ def batch(
     if results is None:
         from dataclasses import asdict
 
-        _quiet_prefect(verbose)
-        from flows.batch import batch_extract, batch_runner, run_batch
+        from pipeline.batch_index import STAGING
+        from pipeline.progress import BatchProgress
         from pipeline.versioning import file_sha256
 
-        runner = batch_runner(workers, dask, dask_address, processes)
-        _hide_expected_error_logs()
-        flow_results, _ = run_batch(batch_extract.with_options(task_runner=runner), str(folder), str(out), password,
-                                    report)
+        # The progress log lives in the run's scratch folder: a run killed before removing it
+        # leaves it to the next run's clean-up, as it does its staged documents.
+        log = out / STAGING / f"{os.getpid()}-{uuid.uuid4().hex[:12]}.progress"
+        try:
+            log.parent.mkdir(exist_ok=True)
+            with _BatchProgressView(BatchProgress(log, [str(p) for p in pdfs]), progress_interval), \
+                    _prefect_runs(verbose):
+                from flows.batch import batch_extract, batch_runner, run_batch
+
+                runner = batch_runner(workers, dask, dask_address, processes)
+                _hide_expected_error_logs()
+                flow_results, _ = run_batch(batch_extract.with_options(task_runner=runner), str(folder), str(out),
+                                            password, report, str(log))
+        finally:
+            log.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                log.parent.rmdir()  # only when no other run is staging
         results = [asdict(r) for r in flow_results]
         remember(results, {str(p): file_sha256(p) for p in pdfs}, out)
     grid = RichTable(title=f"review-extract batch: {len(results)} document(s)")

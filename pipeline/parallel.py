@@ -1,6 +1,13 @@
 """How many processes a stage may use, and children that never outlive their parent.
 
 Set REVIEW_EXTRACT_PROCESSES to change the count (1 keeps every stage in the main process).
+
+Three kinds of children, one rule (a run killed with SIGKILL, or by a scheduler's time limit,
+leaves no process behind):
+- forked workers (page readers, NER and report workers): PR_SET_PDEATHSIG, armed at fork;
+- workers started by spawn (a process pool's workers): :func:`watch_parent` as their initializer;
+- programs started with subprocess (Prefect's temporary API server): :func:`end_with_this_process`,
+  a reaper process that ends them when this one is gone.
 """
 
 from __future__ import annotations
@@ -9,6 +16,8 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -64,3 +73,37 @@ def _die_with_parent() -> None:
 
 
 os.register_at_fork(before=_remember_parent, after_in_child=_die_with_parent)
+
+
+def watch_parent() -> None:
+    """In a worker started by spawn (a process pool's initializer): exit once its parent is gone.
+
+    A thread polls the parent's pid rather than arming PR_SET_PDEATHSIG: that signal follows the
+    *thread* that started the worker, and a pool starts workers from whichever thread submits.
+    """
+    started_by = multiprocessing.parent_process()  # known even when the parent is already gone
+    parent = started_by.pid if started_by is not None else os.getppid()
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()
+
+
+_reaper: subprocess.Popen | None = None
+_reaper_lock = threading.Lock()
+
+
+def end_with_this_process(pid: int) -> None:
+    """End process *pid* (a program this process started with subprocess) when this process
+    ends, however it ends: registered with a reaper process (pipeline/reaper.py) that notices this
+    one is gone when the pipe between them closes. No fork hook reaches a program started with
+    subprocess (fork + exec), and the kernel's parent-death signal would follow the starting thread."""
+    from pipeline.reaper import start_time
+
+    global _reaper
+    with _reaper_lock:
+        if _reaper is None or _reaper.poll() is not None:
+            # Its own session: a Ctrl-C or a kill of the terminal's process group leaves it to do its job.
+            _reaper = subprocess.Popen([sys.executable, "-m", "pipeline.reaper"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.DEVNULL, start_new_session=True)
+        _reaper.stdin.write(f"{pid} {start_time(pid)}\n".encode())
+        _reaper.stdin.flush()

@@ -65,6 +65,8 @@ def test_batch_keeps_other_runs_staging_and_cleans_dead_runs(tmp_path, small_pdf
         (other_run / "text.jsonl").write_text("half-written\n")
         killed_run = out / ".staging" / f"{dead}-killed" / "fedcba9876543210"
         killed_run.mkdir(parents=True)
+        (out / ".staging" / f"{dead}-killed.progress").write_text('{"pdf": "x.pdf", "pages": 1, "of": 2}\n')
+        (out / ".staging" / f"{live.pid}-other.progress").write_text('{"pdf": "y.pdf", "pages": 1, "of": 2}\n')
         review = out / "title-some-review"
         (review / f".0123456789abcdef.tmp-{dead}").mkdir(parents=True)
         (review / f".0123456789abcdef.tmp-{live.pid}").mkdir()
@@ -74,7 +76,8 @@ def test_batch_keeps_other_runs_staging_and_cleans_dead_runs(tmp_path, small_pdf
         assert not killed_run.parent.exists()
         assert not (review / f".0123456789abcdef.tmp-{dead}").exists()
         assert (review / f".0123456789abcdef.tmp-{live.pid}").exists()
-        assert sorted(p.name for p in (out / ".staging").iterdir()) == [f"{live.pid}-other"]
+        assert sorted(p.name for p in (out / ".staging").iterdir()) == [f"{live.pid}-other",
+                                                                         f"{live.pid}-other.progress"]
     finally:
         live.kill()
         live.wait()
@@ -250,6 +253,9 @@ def test_two_batches_at_once_build_one_chain(tmp_path, review_pdf):
     for proc, (_, err) in zip(procs, outputs):
         assert proc.returncode == 0, err[-3000:]
         assert "Traceback" not in err, err[-6000:]
+        # stderr is no terminal: progress comes as lines, the last one when the batch ends
+        progress = [line for line in err.splitlines() if re.match(r"batch: \d+/2 documents, ", line)]
+        assert re.match(r"batch: 2/2 documents, (\d+)/\1 pages, ", progress[-1]), progress
     review = out / "doi-10.1186_s40364-024-00634-5"
     versions = sorted(p.name for p in review.iterdir() if not p.name.startswith(".") and p.is_dir()
                       and not p.is_symlink())

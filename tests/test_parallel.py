@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,3 +101,102 @@ def test_a_forked_worker_dies_with_its_parent(tmp_path):
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below *pid* (children, their children, ...)."""
+    found, todo = set(), [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return ""
+
+
+def _kill_when(argv: list[str], cwd: Path, ready) -> tuple[list[str], list[str]]:
+    """Run the CLI without a configured Prefect server (so on its temporary server) and SIGKILL it
+    once *ready* (a predicate on a stderr line) holds. Returns the command lines of the processes
+    it started that still run 30 s later, and of the Prefect servers it started."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REVIEW_EXTRACT_PROCESSES": "2",
+           "PREFECT_HOME": str(cwd / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *argv], stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True, env=env, cwd=cwd)
+    seen: dict[int, tuple[str, str]] = {}  # pid -> (start time, command line): a reused pid is another process
+
+    def look() -> None:
+        for pid in _descendants(proc.pid):
+            started, cmd = seen.get(pid, (_start_time(pid), ""))
+            seen[pid] = (started, _cmdline(pid) or cmd)  # a child that has since run exec has a new one
+
+    try:
+        for line in proc.stderr:
+            look()
+            if ready(line):
+                break
+        else:
+            pytest.fail("the command ended before it could be killed")
+        until = time.monotonic() + 1
+        while time.monotonic() < until:
+            look()
+            time.sleep(0.05)
+        assert proc.poll() is None, "the command ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        gone = time.monotonic() + 30
+        alive = dict(seen)
+        while alive and time.monotonic() < gone:
+            alive = {pid: v for pid, v in alive.items() if _running(pid) and _start_time(pid) == v[0]}
+            time.sleep(0.1)
+        return ([f"{pid}: {cmd[:120]}" for pid, (_, cmd) in alive.items()],
+                [cmd for _, cmd in seen.values() if "uvicorn" in cmd])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_killed_flow_run_leaves_no_process_and_no_output(tmp_path, review_pdf):
+    """extract --flow: the temporary Prefect server ends with the command, as the workers do."""
+    left, servers = _kill_when(["extract", str(review_pdf), "--out", str(tmp_path / "out"), "--flow", "--no-report"],
+                               tmp_path, lambda line: line.strip() == "-> load")
+    assert len(servers) == 1, f"expected one temporary Prefect server, saw {servers}"
+    assert not left, f"processes outlived the killed command: {left}"
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["prefect-home"], "partial output left behind"
+
+
+def _pages_read(line: str) -> bool:
+    match = re.match(r"batch: \d+/\d+ documents, (\d+)/", line)
+    return bool(match) and int(match[1]) > 0
+
+
+@pytest.mark.parametrize("runner", [[], ["--processes"]], ids=["threads", "processes"])
+def test_killed_batch_leaves_no_process_and_publishes_nothing(tmp_path, review_pdf, runner):
+    """A batch with a cache miss (a flow run on the temporary server) killed while its pages are read:
+    the server, the document workers and their page readers all end; one server serves every worker."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(review_pdf, folder / review_pdf.name)
+    out = tmp_path / "out"
+    left, servers = _kill_when(["batch", str(folder), "--out", str(out), "--workers", "2", "--progress-interval",
+                                "0.2", *runner], tmp_path, _pages_read)
+    assert len(servers) == 1, f"expected one temporary Prefect server, saw {servers}"
+    assert not left, f"processes outlived the killed command: {left}"
+    published = [p.name for p in out.iterdir() if p.name != ".staging"]
+    assert not published, f"a killed batch published {published}"
