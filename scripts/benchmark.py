@@ -4,6 +4,7 @@ Usage:
     python scripts/benchmark.py [PDF] [--repeat N] [--flow]     # extract (report included) vs bare pass
     python scripts/benchmark.py [PDF] --cached-batch [--repeat N]  # batch re-run of an unchanged PDF
     python scripts/benchmark.py --scaling COPIES_DIR             # batch throughput per worker setting
+    python scripts/benchmark.py --scale [DIR] [--workers 2]      # 300-page extract + batch of 50 copies
 
 Each command runs as a subprocess; the two commands alternate, N rounds, so both see the same
 machine load. Per command: wall seconds, CPU seconds (user + system of the process and every
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,10 +44,14 @@ class Runs:
                 f"{statistics.median(self.cpu):.2f} | {max(self.rss_mib):.0f} |")
 
 
-def timed(argv: list[str], env: dict) -> tuple[float, float, float, str]:
-    """(wall s, CPU s, peak RSS MiB, stderr) of one subprocess run (must succeed)."""
+def timed(argv: list[str], env: dict, on_start=None) -> tuple[float, float, float, str]:
+    """(wall s, CPU s, peak RSS MiB, stderr) of one subprocess run (must succeed).
+
+    *on_start* is called with the process id once it runs (a sampler of its processes)."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    if on_start is not None:
+        on_start(proc.pid)
     err = proc.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -64,6 +70,149 @@ def print_table(runs: list[Runs], pdf: Path, pages: int, repeat: int) -> None:
         print(r.row())
 
 
+class ProcessSampler:
+    """Peak RSS of every process under a command (Linux /proc), sampled a few times a second.
+
+    The kernel keeps each process's own peak (VmHWM), so a sample just before a process ends
+    still sees its highest RSS. A forked worker's RSS includes the pages it shares with the
+    process it was forked from (copy-on-write), as the kernel counts them.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peaks: dict[int, tuple[str, float]] = {}  # pid -> (role, peak RSS MiB)
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, pid: int) -> None:
+        self.thread = threading.Thread(target=self._run, args=(pid,), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    def _run(self, root: int) -> None:
+        while not self.stopped.is_set():
+            for pid in [root, *self._descendants(root)]:
+                peak = self._peak_mib(pid)
+                if peak is not None:
+                    role = self._role(pid, root)
+                    self.peaks[pid] = (role, max(peak, self.peaks.get(pid, ("", 0.0))[1]))
+            self.stopped.wait(self.interval)
+
+    @staticmethod
+    def _descendants(pid: int) -> list[int]:
+        found, todo = [], [pid]
+        while todo:
+            for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+                try:
+                    children = [int(c) for c in (task / "children").read_text().split()]
+                except OSError:
+                    continue
+                found += children
+                todo += children
+        return found
+
+    @staticmethod
+    def _peak_mib(pid: int) -> float | None:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return None
+
+    @staticmethod
+    def _cmdline(pid: int) -> str:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return ""
+
+    def _role(self, pid: int, root: int) -> str:
+        if pid == root:
+            return "the command"
+        cmd = self._cmdline(pid)
+        for marker, role in (("uvicorn", "Prefect temporary server"), ("pipeline.reaper", "reaper"),
+                             ("resource_tracker", "multiprocessing resource tracker"),
+                             ("spawn_main", "spawned worker (document runner)")):
+            if marker in cmd:
+                return role
+        return "forked worker (pages, NER, report crops)"
+
+    def table(self) -> list[str]:
+        roles: dict[str, list[float]] = {}
+        for role, peak in self.peaks.values():
+            roles.setdefault(role, []).append(peak)
+        return [f"| {role} | {len(peaks)} | {max(peaks):.0f} |" for role, peaks in sorted(roles.items())]
+
+
+def sampled(argv: list[str], env: dict) -> tuple[float, float, float, str, ProcessSampler]:
+    """:func:`timed` with the peak RSS of each process of the command."""
+    sampler = ProcessSampler()
+    try:
+        wall, cpu, rss, err = timed(argv, env, on_start=sampler.start)
+    finally:
+        sampler.stop()
+    return wall, cpu, rss, err, sampler
+
+
+def scale(inputs: Path | None, workers: int, pages: int, copies: int) -> None:
+    """The scale runs: `extract` of a long PDF, `batch` of a folder of changed copies (cold output
+    root, so every document is extracted, Prefect's temporary server included). Per run: wall, CPU,
+    peak RSS of the largest process and per kind of process, pages per second."""
+    import pdfplumber
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if inputs is None:
+            inputs = Path(tmp) / "inputs"
+        long_pdf, folder = inputs / f"long_{pages}p.pdf", inputs / "copies"
+        if not long_pdf.exists() or len(list(folder.glob("*.pdf"))) < copies:
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "make_scale_inputs.py"), str(inputs), "--pages",
+                            str(pages), "--copies", str(copies)], check=True, stdout=subprocess.DEVNULL)
+        pdfs = sorted(folder.glob("*.pdf"))[:copies]
+        batch_in = Path(tmp) / "batch-in"
+        batch_in.mkdir()
+        for pdf in pdfs:
+            shutil.copy2(pdf, batch_in / pdf.name)
+        batch_pages = 0
+        for pdf in pdfs:
+            with pdfplumber.open(pdf) as handle:
+                batch_pages += len(handle.pages)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(Path(tmp) / "prefect")}
+        env.pop("PREFECT_API_URL", None)
+        cli = [sys.executable, "-m", "pipeline.cli"]
+        load = os.getloadavg()
+        print(f"{os.cpu_count()} cores; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start; "
+              f"REVIEW_EXTRACT_PROCESSES={os.environ.get('REVIEW_EXTRACT_PROCESSES', 'default')}")
+        runs = [(f"`extract` {long_pdf.name} ({pages} pages, report included)", pages,
+                 [*cli, "extract", str(long_pdf), "--out", str(Path(tmp) / "long-out")]),
+                (f"`batch --workers {workers}` {len(pdfs)} copies ({batch_pages} pages)", batch_pages,
+                 [*cli, "batch", str(batch_in), "--out", str(Path(tmp) / "batch-out"), "--workers", str(workers)])]
+        results = []
+        for name, n_pages, argv in runs:
+            wall, cpu, rss, err, sampler = sampled(argv, env)
+            results.append((name, n_pages, wall, cpu, rss, sampler))
+            print(f"done: {name} in {wall:.1f} s", flush=True)
+        stages = json.loads((Path(tmp) / "long-out" / "document.json").read_text())["seconds"]
+    print("| run | wall s | CPU s | peak RSS MiB (largest process) | pages / s (wall) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, n_pages, wall, cpu, rss, _ in results:
+        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {rss:.0f} | {n_pages / wall:.1f} |")
+    batch_wall = results[1][2]
+    print(f"batch: {len(pdfs) / (batch_wall / 60):.2f} documents/min; extract stage seconds: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+          + f"; load stage {pages / stages['load']:.1f} pages/s")
+    for name, *_, sampler in results:
+        print(f"\npeak RSS per process, {name}:")
+        print("| process | count | peak RSS MiB (largest) |")
+        print("|---|---:|---:|")
+        print("\n".join(sampler.table()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pdf", nargs="?", default=str(DEFAULT_PDF))
@@ -73,10 +222,18 @@ def main() -> None:
     parser.add_argument("--scaling", type=Path, metavar="COPIES_DIR",
                         help="batch throughput of 1, 2, 4 of these PDFs with threads, processes, Dask "
                              "(scripts/make_scale_inputs.py makes them)")
-    parser.add_argument("--workers", type=int, default=2, help="batch --workers for --scaling")
+    parser.add_argument("--workers", type=int, default=2, help="batch --workers for --scaling and --scale")
+    parser.add_argument("--scale", nargs="?", const="", metavar="INPUTS_DIR",
+                        help="extract of a long PDF and batch of changed copies (inputs made in INPUTS_DIR, "
+                             "default a temporary folder, by scripts/make_scale_inputs.py)")
+    parser.add_argument("--pages", type=int, default=300, help="pages of the long PDF for --scale")
+    parser.add_argument("--copies", type=int, default=50, help="copies in the batch for --scale")
     args = parser.parse_args()
     if args.scaling:
         scaling(args.scaling, args.workers)
+        return
+    if args.scale is not None:
+        scale(Path(args.scale) if args.scale else None, args.workers, args.pages, args.copies)
         return
     pdf = Path(args.pdf).resolve()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
