@@ -271,7 +271,7 @@ def batch(
                                             help="Seconds between progress lines when stderr is not a terminal."),
 ) -> None:
     """Extract every PDF of FOLDER into OUT/<review-key>/<version-id>/, diffing new revisions."""
-    from pipeline.batch_index import cached_results, find_pdfs, remember
+    from pipeline.batch_index import STAGING, cached_results, find_pdfs, remember
     from pipeline.outputs import write_error
 
     if not folder.exists():
@@ -281,12 +281,16 @@ def batch(
     if not pdfs:
         console.print(f"[red]error:[/red] {folder}: no PDF files found")
         raise typer.Exit(2)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        error = write_error(out, exc)
-        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-        raise typer.Exit(error.exit_code) from None
+
+    def make_folder(path: Path) -> None:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            error = write_error(out, exc)
+            console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
+
+    make_folder(out)
     start = time.perf_counter()
     # Without a Prefect server, a folder whose every PDF is already done is answered from the
     # batch index; with a server the flow runs anyway, so the run shows in Prefect's UI.
@@ -294,15 +298,14 @@ def batch(
     if results is None:
         from dataclasses import asdict
 
-        from pipeline.batch_index import STAGING
         from pipeline.progress import BatchProgress
         from pipeline.versioning import file_sha256
 
         # The progress log lives in the run's scratch folder: a run killed before removing it
         # leaves it to the next run's clean-up, as it does its staged documents.
         log = out / STAGING / f"{os.getpid()}-{uuid.uuid4().hex[:12]}.progress"
+        make_folder(log.parent)
         try:
-            log.parent.mkdir(exist_ok=True)
             with _BatchProgressView(BatchProgress(log, [str(p) for p in pdfs]), progress_interval), \
                     _prefect_runs(verbose):
                 from flows.batch import batch_extract, batch_runner, run_batch

@@ -189,7 +189,7 @@ def scale(inputs: Path | None, workers: int, pages: int, copies: int) -> None:
         print(f"{os.cpu_count()} cores; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start; "
               f"REVIEW_EXTRACT_PROCESSES={os.environ.get('REVIEW_EXTRACT_PROCESSES', 'default')}")
         runs = [(f"`extract` {long_pdf.name} ({pages} pages, report included)", pages,
-                 [*cli, "extract", str(long_pdf), "--out", str(Path(tmp) / "long-out")]),
+                 [*cli, "extract", str(long_pdf), "--out", str(Path(tmp) / "long-out"), "--timeout", "0"]),
                 (f"`batch --workers {workers}` {len(pdfs)} copies ({batch_pages} pages)", batch_pages,
                  [*cli, "batch", str(batch_in), "--out", str(Path(tmp) / "batch-out"), "--workers", str(workers)])]
         results = []
