@@ -492,3 +492,16 @@ def test_ner_workers_find_what_one_process_finds(inputs, monkeypatch):
         found[processes] = [e.to_dict() for e in result.entities if e.method == "model"]
     assert found["2"] == found["1"]
     assert found["1"]  # the model found something to compare
+
+
+@pytest.mark.parametrize("lengths", [[100] * 159, [5, 900, 40, 40, 3000, 7, 7, 60] * 30, [10] * 3, [50] * 64])
+def test_ner_tasks_share_the_passages_evenly_and_in_order(lengths):
+    from pipeline.entities import NER_TEXTS_PER_TASK, _ner_tasks
+
+    texts = [f"{i:04d}" + "x" * n for i, n in enumerate(lengths)]
+    tasks = _ner_tasks(texts, 2)
+    assert [t for task in tasks for t in task] == texts  # every passage once, in order
+    assert len(tasks) >= 2
+    assert all(task and len(task) <= NER_TEXTS_PER_TASK for task in tasks)
+    sizes = [sum(map(len, task)) for task in tasks]
+    assert max(sizes) <= sum(sizes) / (len(tasks) // 2 * 2) + max(map(len, texts))  # about equal shares

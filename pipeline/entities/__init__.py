@@ -14,6 +14,7 @@ abbreviation dictionary, tags table cells, and links each metric to its subject
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import multiprocessing
@@ -121,6 +122,17 @@ def _extract_entities_unlocked(blocks: list[TextBlock], tables: list[Table], *, 
     nlp = nlp or load_nlp()
     warn: list[str] = []
     passages = build_passages(blocks)
+    if ner is None and use_ner is not False:
+        ner = load_ner(required=bool(use_ner))
+    # The NER model reads the passages in other processes while this one tags them.
+    model = (_model_entities_running(ner, [p.text for p in passages]) if ner is not None and use_ner is not False
+             else contextlib.nullcontext())
+    with model as model_found:
+        return _entities_of(blocks, tables, nlp, passages, model_found, warn, start_time, Hit)
+
+
+def _entities_of(blocks: list[TextBlock], tables: list[Table], nlp, passages: list[Passage], model_found,
+                 warn: list[str], start_time: float, Hit) -> EntityResult:
     cells = [(t, r, key, cell) for t in tables for r in t.rows for key, cell in r.cells.items()
              if tagged_column(key) and cell.text.strip()]
     unique_cells = sorted({c[3].text for c in cells})
@@ -144,10 +156,8 @@ def _extract_entities_unlocked(blocks: list[TextBlock], tables: list[Table], *, 
     abbrev_dict = dictionary(abbreviations)
     _link_abbreviations(nlp, abbrev_dict, docs + list(tagged.values()), Hit)
 
-    if ner is None and use_ner is not False:
-        ner = load_ner(required=bool(use_ner))
-    if ner is not None and use_ner is not False:
-        _add_model_entities(ner, passages, docs, Hit)
+    if model_found is not None:
+        _add_model_entities(model_found(), docs, Hit)
 
     entities: list[Entity] = []
     for passage, doc in zip(passages, docs):
@@ -279,7 +289,7 @@ def load_models() -> None:
         load_ner()
 
 
-NER_TEXTS_PER_TASK = 64  # passages per task of the NER workers
+NER_TEXTS_PER_TASK = 64  # passages per task of the NER workers (at most)
 _ner_in_workers = None  # the model the forked NER workers use (set just before they are forked)
 
 
@@ -293,23 +303,48 @@ def _model_entities_in_worker(texts: list[str]) -> list[list[tuple[int, int, str
     return _model_entities(_ner_in_workers, texts)
 
 
-def _add_model_entities(ner, passages: list[Passage], docs, Hit) -> None:
-    # The CNN is the stage's main cost: spread it over the machine's cores (forked workers that
-    # return plain tuples). Only from the main thread: a batch running documents side by side in
-    # threads is parallel already, and forking there would copy the other threads' locks.
+def _ner_tasks(texts: list[str], processes: int) -> list[list[str]]:
+    """Consecutive runs of *texts* of about equal length, a multiple of *processes* of them
+    (each process gets the same share of the work), none over NER_TEXTS_PER_TASK texts."""
+    count = -(-len(texts) // NER_TEXTS_PER_TASK)
+    count = max(processes, -(-count // processes) * processes)
+    share = sum(len(t) for t in texts) / count
+    tasks: list[list[str]] = [[]]
+    done = 0
+    for text in texts:
+        if tasks[-1] and (done >= share * len(tasks) or len(tasks[-1]) >= NER_TEXTS_PER_TASK):
+            tasks.append([])
+        tasks[-1].append(text)
+        done += len(text)
+    return tasks
+
+
+@contextlib.contextmanager
+def _model_entities_running(ner, texts: list[str]):
+    """Start the NER model on *texts*; yields a function that returns its entities per text.
+
+    The CNN is the stage's main cost: it runs in forked workers (returning plain tuples) while
+    the caller goes on. Only from the main thread: a batch running documents side by side in
+    threads is parallel already, and forking there would copy the other threads' locks. The
+    workers are ended on any exit (a time limit, an error in the caller).
+    """
     global _ner_in_workers
-    texts = [p.text for p in passages]
     processes = worker_processes() if threading.current_thread() is threading.main_thread() else 1
-    if processes > 1 and len(texts) > NER_TEXTS_PER_TASK:
-        tasks = [texts[i:i + NER_TEXTS_PER_TASK] for i in range(0, len(texts), NER_TEXTS_PER_TASK)]
-        _ner_in_workers = ner
-        try:
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                found = [ents for task in pool.imap(_model_entities_in_worker, tasks) for ents in task]
-        finally:
-            _ner_in_workers = None
-    else:
-        found = _model_entities(ner, texts)
+    if processes < 2 or len(texts) <= NER_TEXTS_PER_TASK:
+        yield lambda: _model_entities(ner, texts)
+        return
+    _ner_in_workers = ner
+    pool = multiprocessing.get_context("fork").Pool(processes)
+    try:
+        pending = pool.map_async(_model_entities_in_worker, _ner_tasks(texts, processes), chunksize=1)
+        yield lambda: [ents for task in pending.get() for ents in task]
+    finally:
+        pool.terminate()
+        pool.join()
+        _ner_in_workers = None
+
+
+def _add_model_entities(found: list[list[tuple[int, int, str, str]]], docs, Hit) -> None:
     for doc, ents in zip(docs, found):
         hits = doc._.entity_hits
         for start, end, label, text in ents:
