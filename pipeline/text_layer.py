@@ -209,12 +209,14 @@ def _widen_orphans(pieces: list[_Piece]) -> None:
     It is one when no piece of the other column stands beside it and the line above it,
     one pitch up, is full width and starts at the same x.
     """
-    for piece in pieces:
+    tops = [p.top for p in pieces]  # the lines do not change here (their columns may)
+    for piece, top in zip(pieces, tops):
         if piece.column == 0:
             continue
-        beside = any(o.column not in (0, piece.column) and abs(o.top - piece.top) < 2 * piece.line.size
-                     for o in pieces)
-        above = [o for o in pieces if o.column == 0 and 0 < piece.top - o.top < 1.6 * piece.line.size]
+        size = piece.line.size
+        beside = any(o.column not in (0, piece.column) and abs(o_top - top) < 2 * size
+                     for o, o_top in zip(pieces, tops))
+        above = [o for o, o_top in zip(pieces, tops) if o.column == 0 and 0 < top - o_top < 1.6 * size]
         if not beside and above and abs(above[-1].line.x0 - piece.line.x0) < 1.0:
             piece.column = 0
 

@@ -21,6 +21,7 @@ def load_ner_model(path: str | Path | None = None, **kwargs):
     passed to :func:`spacy.load` (e.g. ``disable=["ner_gene"]``).
     """
     import spacy
+    from thinc.api import use_ops
 
     model_dir = Path(path) if path is not None else DEFAULT_MODEL_PATH
     if not (model_dir / "config.cfg").is_file() or not (model_dir / "meta.json").is_file():
@@ -29,7 +30,12 @@ def load_ner_model(path: str | Path | None = None, **kwargs):
             "Train it with `python -m pipeline.ner.train --out models/ner_bio` "
             "or pass the path of an existing pipeline directory."
         )
-    return spacy.load(model_dir, **kwargs)
+    # The model's matrix products go through numpy's BLAS, not thinc's bundled BLIS: BLIS falls
+    # back to its generic kernel on a CPU it does not identify (a virtual machine's "AMD EPYC":
+    # about 3x slower), numpy's BLAS chooses its kernel at run time. The same products, to
+    # float rounding; the parser's own C loop keeps its BLAS.
+    with use_ops("numpy", use_blis=False):
+        return spacy.load(model_dir, **kwargs)
 
 
 __all__ = ["LABELS", "DEFAULT_MODEL_PATH", "load_ner_model"]
