@@ -280,7 +280,9 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
         rows = _rows_by_line(body_cols, pitch, rule_ys)
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
-    col_frags = {i: _fragments(lines, max_pitch, _column_separators(separators, columns[i]))
+    # Two values one above the other in a column are two rows: a number does not wrap.
+    stacked = _stacked_values(col_lines, max_pitch, rule_ys)
+    col_frags = {i: _fragments(lines, max_pitch, _column_separators(separators, columns[i]) + stacked)
                  for i, lines in col_lines.items()}
 
     tops = sorted(f.top for frags in col_frags.values() for f in frags)
@@ -299,8 +301,63 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                 rows[idx].cells[col] = frag
             if idx + 1 < len(anchors) and frag.bottom > anchors[idx + 1] + 0.5:
                 spanning.add(col)
+    rows = _centred_labels(rows, pitch, rule_ys)
     return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                      spanning_columns=spanning, unparsed=[p.text for p in strays])
+
+
+# A value: a number with its sign, unit or marks ("25.88", "-0.55**", "4.1M", "76.9%", "0.31,0.59").
+_VALUE_START_RE = re.compile(r"^[-+\u2212\u2013<>\u2264\u2265\u00b1~]?\d")
+
+
+def _is_value(text: str) -> bool:
+    text = text.strip()
+    return bool(_VALUE_START_RE.match(text)) and sum(ch.isalpha() for ch in text) <= 3
+
+
+def _stacked_values(col_lines: dict[int, list[Line]], max_pitch: float, rule_ys: list[float]) -> list[float]:
+    """y between two lines of a column that each hold a value, set at the line pitch.
+
+    A wrapped cell goes on in words; a value never wraps onto a second value. Where a
+    column holds values on consecutive lines, each line is a row of its own, in every column.
+    Where a rule parts the two lines, the rule tells which columns it parts (a label that
+    spans several rows has no rule through it).
+    """
+    ys = set()
+    for lines in col_lines.values():
+        for a, b in zip(lines, lines[1:]):
+            if (b.top - a.top <= max_pitch and _is_value(a.text) and _is_value(b.text)
+                    and not any(a.bottom - 1.0 <= y <= b.top + 1.0 for y in rule_ys)):
+                ys.add(round((a.bottom + b.top) / 2, 1))
+    return sorted(ys)
+
+
+def _centred_labels(rows: list[ChunkRow], pitch: float, rule_ys: list[float]) -> list[ChunkRow]:
+    """Rows of one cell set between two lines of a group: the label of the group, centred on it.
+
+    A label that stands for several rows (\"1\" beside five rows of runs) is printed halfway
+    down them, between two lines. It is no row of its own: it goes to the first row of its
+    group (the rows between the rules around it), as a spanning cell is placed at its start,
+    or to the row above when that row already has the label's column filled.
+    """
+    out: list[ChunkRow] = []
+    for k, row in enumerate(rows):
+        if (len(row.cells) == 1 and out and k + 1 < len(rows)
+                and rows[k + 1].top - out[-1].top <= 1.6 * pitch
+                and 0.25 * pitch < row.top - out[-1].top and rows[k + 1].top - row.top > 0.25 * pitch
+                and not any(out[-1].top < y < rows[k + 1].top for y in rule_ys)):
+            (col, frag), = row.cells.items()
+            above = [y for y in rule_ys if y < row.top]
+            group = [r for r in out if not above or r.top > max(above)]
+            target = group[0] if group and col not in group[0].cells and all(
+                col not in r.cells for r in group) else out[-1]
+            if col in target.cells:
+                target.cells[col].lines.extend(frag.lines)
+            else:
+                target.cells[col] = frag
+            continue
+        out.append(row)
+    return out
 
 
 def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float, rule_ys: list[float],
@@ -355,18 +412,22 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
     steps = sorted(b.top - a.top for a, b in zip(lines, lines[1:]))
     row_step = steps[len(steps) // 2] if steps else 0.0
     groups: list[list[Line]] = []  # physical lines of each row
+    prev: Line | None = None  # the row's last line that is not set between two of its lines
     for line in lines:
         filled = {owner[id(w)] for w in line.words}
-        if groups:
+        if groups and prev is not None:
             row_lines = groups[-1]
-            prev = row_lines[-1]
             head = {owner[id(w)] for w in row_lines[0].words}
             stub = [w for w in line.words if owner[id(w)] == first_col]
             prev_stub = " ".join(w.text for w in prev.words if owner[id(w)] == first_col)
             if any(prev.bottom - 1.0 <= y <= line.top + 1.0 for y in rule_ys):
                 joins = False  # a rule or a shading edge between them
-            elif line.top - prev.top < 0.75 * pitch:
-                joins = True  # set between two lines of the row: its values, centred on the label
+            elif line.top - prev.top < 0.75 * pitch or (
+                    line.top - row_lines[-1].top < 0.75 * pitch and len(filled) <= max(1, len(head) // 2)):
+                # Set between two lines of the row (its values, centred on a two-line label; a
+                # symbol set low), or the label's next line right under such values.
+                row_lines.append(line)
+                continue
             elif stub:
                 text = " ".join(w.text for w in stub)
                 joins = filled == {first_col} and bool(prev_stub) and (
@@ -376,8 +437,10 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
                 joins = filled <= head and len(filled) <= max(1, len(head) // 2)
             if joins:
                 row_lines.append(line)
+                prev = line
                 continue
         groups.append([line])
+        prev = line
     rows = []
     for row_lines in groups:
         by_col: dict[int, list[Word]] = {}
