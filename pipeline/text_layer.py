@@ -27,6 +27,7 @@ SECTION_TYPES = {"references": "reference", "bibliography": "reference", "abbrev
                  "list of abbreviations": "abbreviation"}
 _WORD_CHARS_RE = re.compile(r"^[^\w]+|[^\w]+$")
 TITLE_MIN_WORDS = 3
+SIDE_COLUMN_MIN_LINES = 5  # lines of small print flush at one x that make a side column (not a logo's words)
 FOOT_LINE_MAX_WORDS = 12  # a line or two of small print, not a paragraph
 
 
@@ -36,6 +37,7 @@ class _Piece:
 
     line: Line
     column: int  # 0 = full width, 1 = left, 2 = right
+    side: bool = False  # in a narrow side column of notes beside the main text
 
     @property
     def top(self) -> float:
@@ -191,6 +193,7 @@ def _split_columns(lines: list[Line], page: PageLayout, gap: float) -> list[_Pie
             piece.column = 1
         elif any(o.x1 <= a.x0 for o in beside):
             piece.column = 2
+    _mark_side_column(pieces, page, gap / 1.2)
     # Parts of one printed line that fall into the same column belong together again
     # (an abbreviation and its expansion, a justified line with a wide space).
     merged: list[_Piece] = []
@@ -201,6 +204,40 @@ def _split_columns(lines: list[Line], page: PageLayout, gap: float) -> list[_Pie
         else:
             merged.append(piece)
     return merged
+
+
+def _mark_side_column(pieces: list[_Piece], page: PageLayout, body_size: float) -> None:
+    """Mark a narrow side column of small print (citation, editor, dates, licence beside the
+    first page's main column): it is read on its own, after the page's main text, instead
+    of line by line between the main column's lines.
+
+    A side column is a run of at least SIDE_COLUMN_MIN_LINES lines flush at one x, all
+    narrow and set in one size smaller than the body, most with nothing in that size beside
+    them; a wide line at that x ends it.
+    """
+    by_x: dict[int, list[_Piece]] = {}
+    for piece in sorted(pieces, key=lambda p: p.top):
+        key = next((k for k in by_x if abs(by_x[k][0].line.x0 - piece.line.x0) < 1.0), len(by_x))
+        by_x.setdefault(key, []).append(piece)
+    runs: list[list[_Piece]] = []
+    for stack in by_x.values():
+        run: list[_Piece] = []
+        for piece in stack:
+            ln = piece.line
+            fits = ln.x1 - ln.x0 < 0.2 * page.width and ln.size < body_size - 0.5
+            if fits and (not run or abs(ln.size - run[0].line.size) < 0.5):
+                run.append(piece)
+                continue
+            runs.append(run)
+            run = [piece] if fits else []
+        runs.append(run)
+    for run in runs:
+        # Terms beside their expansions in one size are a list, not notes beside the main text.
+        listed = sum(1 for p in run if any(o is not p and o.line.top < p.line.bottom and p.line.top < o.line.bottom
+                                           and abs(o.line.size - p.line.size) < 0.5 for o in pieces))
+        if len(run) >= SIDE_COLUMN_MIN_LINES and listed < len(run) / 2:
+            for piece in run:
+                piece.side = True
 
 
 def _widen_orphans(pieces: list[_Piece]) -> None:
@@ -224,11 +261,11 @@ def _widen_orphans(pieces: list[_Piece]) -> None:
 def _reading_order(pieces: list[_Piece], gap: float) -> list[_Piece]:
     """Full-width pieces cut the page into bands; so does white space at least *gap* tall
     across both columns (side-by-side author blocks above the abstract). Within a band,
-    left column then right."""
+    left column then right. A side column of notes comes after the page's main text."""
     ordered: list[_Piece] = []
     band: list[_Piece] = []
     band_bottom = None
-    for piece in sorted(pieces, key=lambda p: p.top):
+    for piece in sorted((p for p in pieces if not p.side), key=lambda p: p.top):
         if band and band_bottom is not None and piece.top - band_bottom >= gap:
             ordered += sorted(band, key=lambda p: (p.column, p.top))
             band = []
@@ -241,7 +278,7 @@ def _reading_order(pieces: list[_Piece], gap: float) -> list[_Piece]:
             band.append(piece)
             band_bottom = max(band_bottom or piece.line.bottom, piece.line.bottom)
     ordered += sorted(band, key=lambda p: (p.column, p.top))
-    return ordered
+    return ordered + sorted((p for p in pieces if p.side), key=lambda p: p.top)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +336,7 @@ def _is_heading_line(line: Line, body_size: float) -> bool:
 def _starts_block(first: _Piece, prev: _Piece, cur: _Piece, col_x0: float, body_size: float) -> bool:
     """Does *cur* open a new block after *prev* (the last line of the block opened by *first*)?"""
     a, b = prev.line, cur.line
-    if cur.column != prev.column or b.page != a.page:
+    if cur.column != prev.column or cur.side != prev.side or b.page != a.page:
         return True
     if abs(a.size - b.size) > 0.4:
         return True
