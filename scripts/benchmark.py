@@ -188,29 +188,27 @@ def scale(inputs: Path | None, workers: int, pages: int, copies: int) -> None:
         load = os.getloadavg()
         print(f"{os.cpu_count()} cores; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start; "
               f"REVIEW_EXTRACT_PROCESSES={os.environ.get('REVIEW_EXTRACT_PROCESSES', 'default')}")
-        runs = [(f"`extract` {long_pdf.name} ({pages} pages, report included)", pages,
-                 [*cli, "extract", str(long_pdf), "--out", str(Path(tmp) / "long-out"), "--timeout", "0"]),
-                (f"`batch --workers {workers}` {len(pdfs)} copies ({batch_pages} pages)", batch_pages,
-                 [*cli, "batch", str(batch_in), "--out", str(Path(tmp) / "batch-out"), "--workers", str(workers)])]
-        results = []
-        for name, n_pages, argv in runs:
-            wall, cpu, rss, err, sampler = sampled(argv, env)
-            results.append((name, n_pages, wall, cpu, rss, sampler))
-            print(f"done: {name} in {wall:.1f} s", flush=True)
-        stages = json.loads((Path(tmp) / "long-out" / "document.json").read_text())["seconds"]
-    print("| run | wall s | CPU s | peak RSS MiB (largest process) | pages / s (wall) |")
-    print("|---|---:|---:|---:|---:|")
-    for name, n_pages, wall, cpu, rss, _ in results:
-        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {rss:.0f} | {n_pages / wall:.1f} |")
-    batch_wall = results[1][2]
-    print(f"batch: {len(pdfs) / (batch_wall / 60):.2f} documents/min; extract stage seconds: "
-          + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
-          + f"; load stage {pages / stages['load']:.1f} pages/s")
-    for name, *_, sampler in results:
-        print(f"\npeak RSS per process, {name}:")
-        print("| process | count | peak RSS MiB (largest) |")
-        print("|---|---:|---:|")
-        print("\n".join(sampler.table()))
+        long_out = Path(tmp) / "long-out"
+        runs = [(f"`extract` {long_pdf.name} ({pages} pages, report included)", pages, 1,
+                 [*cli, "extract", str(long_pdf), "--out", str(long_out), "--timeout", "0"],
+                 long_out / "document.json"),
+                (f"`batch --workers {workers}` {len(pdfs)} copies ({batch_pages} pages)", batch_pages, len(pdfs),
+                 [*cli, "batch", str(batch_in), "--out", str(Path(tmp) / "batch-out"), "--workers", str(workers)],
+                 None)]
+        # Each run's numbers as soon as it ends (a long run under load may be stopped before the next).
+        for name, n_pages, n_documents, argv, document_json in runs:
+            if not n_pages:  # --pages 0 or --copies 0: that run is not wanted
+                continue
+            wall, cpu, rss, _, sampler = sampled(argv, env)
+            print(f"\n{name}: wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} MiB (largest process), "
+                  f"{n_pages / wall:.2f} pages/s, {n_documents / (wall / 60):.2f} documents/min")
+            if document_json is not None:
+                stages = json.loads(document_json.read_text())["seconds"]
+                print("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+                      + f"; load stage {n_pages / stages['load']:.2f} pages/s")
+            print("| process | count | peak RSS MiB (largest) |")
+            print("|---|---:|---:|")
+            print("\n".join(sampler.table()), flush=True)
 
 
 def main() -> None:
@@ -226,8 +224,8 @@ def main() -> None:
     parser.add_argument("--scale", nargs="?", const="", metavar="INPUTS_DIR",
                         help="extract of a long PDF and batch of changed copies (inputs made in INPUTS_DIR, "
                              "default a temporary folder, by scripts/make_scale_inputs.py)")
-    parser.add_argument("--pages", type=int, default=300, help="pages of the long PDF for --scale")
-    parser.add_argument("--copies", type=int, default=50, help="copies in the batch for --scale")
+    parser.add_argument("--pages", type=int, default=300, help="pages of the long PDF for --scale (0: no extract run)")
+    parser.add_argument("--copies", type=int, default=50, help="copies in the batch for --scale (0: no batch run)")
     args = parser.parse_args()
     if args.scaling:
         scaling(args.scaling, args.workers)
