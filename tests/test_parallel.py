@@ -103,6 +103,38 @@ def test_a_forked_worker_dies_with_its_parent(tmp_path):
             parent.wait()
 
 
+PARENT_THAT_STARTS_A_PROGRAM = """
+import subprocess, sys, time
+from pipeline.parallel import end_with_this_process
+
+program = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+end_with_this_process(program.pid)
+print(program.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_program_started_with_subprocess_ends_with_its_killed_parent(tmp_path):
+    """No fork hook reaches a program started with subprocess: the reaper ends it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    parent = subprocess.Popen([sys.executable, "-c", PARENT_THAT_STARTS_A_PROGRAM], stdout=subprocess.PIPE,
+                              text=True, env=env, cwd=tmp_path)
+    try:
+        program = int(parent.stdout.readline())
+        reapers = [pid for pid in _children(parent.pid) if "pipeline.reaper" in _cmdline(pid)]
+        assert _running(program) and len(reapers) == 1
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+        gone = time.monotonic() + 30
+        while (_running(program) or _running(reapers[0])) and time.monotonic() < gone:
+            time.sleep(0.1)
+        assert not _running(program), "the program outlived its killed parent"
+        assert not _running(reapers[0]), "the reaper stayed after its work was done"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
 def _descendants(pid: int) -> set[int]:
     """Every process below *pid* (children, their children, ...)."""
     found, todo = set(), [pid]
