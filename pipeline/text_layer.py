@@ -27,6 +27,9 @@ SECTION_TYPES = {"references": "reference", "bibliography": "reference", "abbrev
                  "list of abbreviations": "abbreviation"}
 _WORD_CHARS_RE = re.compile(r"^[^\w]+|[^\w]+$")
 TITLE_MIN_WORDS = 3
+FIGURE_LABEL_MAX_WORDS = 8  # a label beside a drawing is short; a line of running text is not
+FIGURE_CAPTION_REACH = 4.0  # in lines: a figure's caption stands this close to its art
+FIGURE_STROKE_MAX = 0.3  # share of the page width: longer rules separate text, shorter ones draw
 SIDE_COLUMN_MIN_LINES = 5  # lines of small print flush at one x that make a side column (not a logo's words)
 FOOT_LINE_MAX_WORDS = 12  # a line or two of small print, not a paragraph
 
@@ -107,10 +110,53 @@ def figure_regions(page: PageLayout) -> list[BBox]:
     loose += [f.bbox for f in page.fills if f.stroked and not f.filled
               and (f.x1 - f.x0) * (f.bottom - f.top) <= 0.05 * page.width * page.height
               and not any(inside(f.bbox, r) for r in regions)]
+    # So are short strokes (a plot's axis, ticks and whiskers, a diagram's arrows); a table's
+    # rules cluster too, but its words are the table's before figures are looked for.
+    loose += [(r.x0, r.top, r.x1, r.bottom) for r in page.rules
+              if max(r.x1 - r.x0, r.bottom - r.top) < FIGURE_STROKE_MAX * page.width
+              and not any(inside((r.x0, r.top, r.x1, r.bottom), g) for g in regions)]
     for cluster in _art_clusters(loose, gap=12.0):
         if len(cluster) >= 5:
             regions.append(union_bbox(cluster))
     return regions
+
+
+def _frames_one_line(region: BBox, words: list[Word]) -> bool:
+    lines = group_lines([w for w in words if inside(w.bbox, region)])
+    return len(lines) == 1 and region[3] - region[1] < 3 * lines[0].size
+
+
+def _label_zone(region: BBox, size: float) -> BBox:
+    """Where a drawing's labels stand: its art, and up to a line and a half around it (an
+    axis title left of the axis, tick labels under it, the words a diagram's arrows point to)."""
+    m = 1.5 * size
+    return (region[0] - m, region[1] - m, region[2] + m, region[3] + m)
+
+
+def _touches(box: BBox, zone: BBox) -> bool:
+    return box[0] < zone[2] and zone[0] < box[2] and box[1] < zone[3] and zone[1] < box[3]
+
+
+def _figure_labels(words: list[Word], regions: list[BBox], page: PageLayout) -> list[Line]:
+    """Short pieces of text right beside a figure's art: its labels, not narrative.
+
+    A figure is a drawing with a caption just above or below it; a logo, a badge or the
+    strokes of a box's border have none, and the text beside them stays narrative. So does
+    a piece of a full line of running text, or a caption, however close.
+    """
+    lines = group_lines(words)
+    pieces = [piece for line in lines for piece in split_line(line, 1.5 * line.size)]
+    captions = [p.bbox for p in pieces if FIGURE_CAPTION_RE.match(p.text)]
+    drawings = []
+    for r in regions:
+        reach = FIGURE_CAPTION_REACH * statistics.median(p.size for p in pieces)
+        if min(r[2] - r[0], r[3] - r[1]) >= reach / 2 and any(
+                c[0] < r[2] and r[0] < c[2] and (0 <= c[1] - r[3] <= reach or 0 <= r[1] - c[3] <= reach)
+                for c in captions):
+            drawings.append(r)
+    return [p for p in pieces if drawings and len(p.words) < FIGURE_LABEL_MAX_WORDS
+            and not FIGURE_CAPTION_RE.match(p.text)
+            and any(_touches(p.bbox, _label_zone(r, p.size)) for r in drawings)]
 
 
 def _art_clusters(boxes: list[BBox], gap: float) -> list[list[BBox]]:
@@ -454,7 +500,8 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
     *excluded* maps a page number to regions (tables) whose words are not text-layer text.
     """
     heads = running_heads(pages)
-    figure_boxes = {p.number: figure_regions(p) for p in pages}
+    # A frame around a single line of text (an article-type banner) is not a figure.
+    figure_boxes = {p.number: [r for r in figure_regions(p) if not _frames_one_line(r, p.words)] for p in pages}
     side_text = _side_text(pages, heads)
     kept: list[tuple[PageLayout, list[Word], list[Word]]] = []
     for page in pages:
@@ -468,6 +515,10 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
                 figure_words.append(w)
             else:
                 words.append(w)
+        labels = [w for piece in _figure_labels(words, figure_boxes[page.number], page) for w in piece.words]
+        if labels:
+            figure_words += labels
+            words = [w for w in words if w not in set(labels)]
         # Drop running heads and folios in the top/bottom band.
         body_words = []
         lines = group_lines(words)
@@ -526,7 +577,7 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
             blocks.append(TextBlock(id="", page=page.number, bbox=w.bbox,
                                     type="figure_text" if in_figure else "footnote", text=w.text))
         for region in figure_boxes[page.number]:
-            fig_lines = group_lines([w for w in figure_words if inside(w.bbox, region)])
+            fig_lines = group_lines([w for w in figure_words if _touches(w.bbox, _label_zone(region, w.size))])
             if fig_lines:
                 blocks.append(TextBlock(id="", page=page.number, bbox=union_bbox(ln.bbox for ln in fig_lines),
                                         type="figure_text", text=" ".join(ln.text for ln in fig_lines)))
