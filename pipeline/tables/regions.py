@@ -267,11 +267,46 @@ def find_regions(page: PageLayout, exclude: list[BBox], is_caption) -> list[Regi
                   if (x0 - 1 <= p.x0 and p.x1 <= x1 + 1) or (not pr and h_overlap(p.x0, p.x1, x0, x1) > 0)]
         if not inside:
             continue
-        top, bottom = min(p.top for p in inside), max(p.bottom for p in inside)
-        rx0, rx1 = min(p.x0 for p in inside), max(p.x1 for p in inside)
         size = max(ln.size for ln in lines)
-        rules = _rules_around(page, top, bottom, rx0, rx1, size)
-        if rules:
-            top, bottom = min(top, rules[0]), max(bottom, rules[-1])
-        regions.append(Region(top, bottom, rx0, rx1, rules, size, n_columns, numeric))
+        for part in _side_by_side(page, inside, size):
+            top, bottom = min(p.top for p in part), max(p.bottom for p in part)
+            rx0, rx1 = min(p.x0 for p in part), max(p.x1 for p in part)
+            rules = _rules_around(page, top, bottom, rx0, rx1, size)
+            if rules:
+                top, bottom = min(top, rules[0]), max(bottom, rules[-1])
+            regions.append(Region(top, bottom, rx0, rx1, rules, size, n_columns, numeric))
     return regions
+
+
+def _side_by_side(page: PageLayout, phrases: list[Line], size: float) -> list[list[Line]]:
+    """The region's phrases, one list per table printed side by side in it.
+
+    Two tables set next to each other share their lines, so they read as one run of rows.
+    Each draws its own rules: where the horizontal rules across the region fall into groups
+    with a gutter of white space between them that no phrase crosses, and each group opens
+    and closes its rows (rules at two heights, not one rule under a group header) over lines
+    in two or more columns, each group is a table of its own.
+    """
+    top, bottom = min(p.top for p in phrases), max(p.bottom for p in phrases)
+    x0, x1 = min(p.x0 for p in phrases), max(p.x1 for p in phrases)
+    rules = [r for r in page.rules if r.horizontal and r.x1 - r.x0 > 3 * size
+             and top - 2.0 * size <= r.top <= bottom + 1.5 * size and h_overlap(r.x0, r.x1, x0, x1) > 0]
+    spans = merge_intervals((r.x0, r.x1) for r in rules)
+
+    def closed(span: tuple[float, float]) -> bool:
+        ys = [r.top for r in rules if span[0] <= r.x0 and r.x1 <= span[1]]
+        return bool(ys) and max(ys) - min(ys) > 2 * size
+
+    cuts = [(a[1] + b[0]) / 2 for a, b in zip(spans, spans[1:])
+            if closed(a) and closed(b) and not any(p.x0 < b[0] and p.x1 > a[1] for p in phrases)]
+    parts: list[list[Line]] = [[] for _ in range(len(cuts) + 1)]
+    for p in phrases:
+        parts[sum(1 for c in cuts if (p.x0 + p.x1) / 2 > c)].append(p)
+
+    def in_columns(part: list[Line]) -> bool:
+        lines = group_lines([w for p in part for w in p.words])
+        return sum(1 for ln in lines if len(split_line(ln, 1.0 * ln.size)) >= 2) >= 2
+
+    if not all(in_columns(part) for part in parts):
+        return [phrases]  # rules beside the table's columns, not under tables of their own
+    return parts
