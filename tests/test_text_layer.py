@@ -107,3 +107,100 @@ def test_body_style_measured_on_the_pages():
     assert body.fontname == "AdvTT86d47313" and body.size == 9.8
     assert 11.0 <= body.pitch <= 12.5  # 12 pt leading as printed
     assert 225 <= body.column_width <= 240  # one of two columns on an A4 page
+
+
+# Synthetic pages: each line is placed word by word (half an em per character, a space between
+# words), so a test states the page's layout and nothing else.
+def _words(text, x0, top, size, page=1, bold=False):
+    from pipeline.records import Word
+
+    out, x = [], x0
+    for token in text.split():
+        width = 0.5 * size * len(token)
+        out.append(Word(token, x, top, x + width, top + size, "Body-Bold" if bold else "Body", size, page,
+                        bold=bold))
+        x += width + 0.3 * size
+    return out
+
+
+PROSE = ("the measured body style starts here and runs on over full lines of lower case words "
+         "so a reader sees running text set in the body face of the journal as printed")
+
+
+def _prose(x0, top, size, lines, page=1, pitch=None):
+    words = []
+    for i in range(lines):
+        words += _words(PROSE[: 84], x0, top + i * (pitch or 1.2 * size), size, page)
+    return words
+
+
+def _blocks(*pages_words, width=600.0, height=800.0):
+    from pipeline.records import PageLayout
+    from pipeline.text_layer import build_text_blocks
+
+    pages = [PageLayout(number=i, width=width, height=height, rotation=0, words=ws)
+             for i, ws in enumerate(pages_words, start=1)]
+    return build_text_blocks(pages, {})
+
+
+def _type_of(blocks, start):
+    return next(b.type for b in blocks if b.text.startswith(start))
+
+
+def test_title_is_the_largest_text_that_reads_as_one_and_what_stands_above_it_is_front_matter():
+    page = (_words("Chemical Science", 40, 60, 22) + _words("ARTICLE", 40, 100, 12, bold=True)
+            + _words("Generation of bright red proteins", 40, 130, 16)
+            + _words("Ann Author and Bob Author", 40, 160, 10)
+            + _prose(40, 200, 9, 12))
+    blocks = _blocks(page)
+    assert _type_of(blocks, "Chemical") == "front_matter"  # larger, but two words: a masthead
+    assert _type_of(blocks, "ARTICLE") == "front_matter"  # a bold banner above the title is no heading
+    assert _type_of(blocks, "Generation") == "title"
+    assert _type_of(blocks, "Ann") == "front_matter"
+    assert _type_of(blocks, "the measured") == "paragraph"
+
+
+def test_side_column_of_notes_is_read_after_the_main_column_not_between_its_lines():
+    main = _words("A study of things", 40, 40, 16) + _prose(170, 100, 10, 20)
+    notes = []
+    for i, note in enumerate(["Citation: Author A", "Academic Editor: B", "Received: 1 May",
+                              "Accepted: 2 June", "Published: 3 July", "Copyright: the authors"]):
+        notes += _words(note, 30, 103 + 24 * i, 7)
+    blocks = _blocks(main + notes)
+    body = [b for b in blocks if b.type == "paragraph"]
+    assert len(body) == 1 and body[0].text.count("measured") == 20  # one paragraph, not cut by the notes
+    side = [b for b in blocks if b.text.startswith(("Citation", "Received", "Copyright"))]
+    assert len(side) == 3 and all(b.type == "front_matter" for b in side)
+    assert blocks.index(body[0]) < blocks.index(side[0])
+
+
+def test_caption_goes_on_over_a_page_break_in_lower_case():
+    page1 = (_words("A study of things", 40, 40, 16) + _prose(40, 100, 10, 10)
+             + _words("Figure 1. Cells of the ovary and", 40, 400, 10, bold=True))
+    page2 = _words("their markers in two colours", 40, 60, 10) + _prose(40, 100, 10, 10, page=2)
+    for w in page2:
+        object.__setattr__(w, "page", 2)
+    blocks = _blocks(page1, page2)
+    assert _type_of(blocks, "Figure 1.") == "caption"
+    assert _type_of(blocks, "their markers") == "caption"
+    assert [b.type for b in blocks if b.page == 2][1] == "paragraph"
+
+
+def test_labels_beside_a_captioned_plot_are_figure_text_and_text_beside_a_logo_is_not():
+    from pipeline.records import PageLayout, Rule
+    from pipeline.text_layer import build_text_blocks
+
+    axis = ([Rule(200, 300, 340, 300.5)] + [Rule(x, 300, x + 0.5, 303) for x in range(200, 341, 30)]
+            + [Rule(250, 265, 330, 265.5), Rule(250, 290, 330, 290.5), Rule(250, 265, 250.5, 290),
+               Rule(330, 265, 330.5, 290)])  # a box of a boxplot over its axis
+    logo = [Rule(420, 600 + 3 * i, 440, 600.5 + 3 * i) for i in range(6)]
+    words = (_words("A study of things", 40, 40, 16) + _prose(40, 100, 10, 12)
+             + _words("BLEU[%]", 168, 298, 8) + _words("23.0 25.0 27.0", 200, 306, 8)
+             + _words("Figure 4: Boxplot of BLEU scores for one hundred runs of the tuner.", 40, 340, 10)
+             + _words("Check for updates", 445, 605, 8))
+    page = PageLayout(number=1, width=600.0, height=800.0, rotation=0, words=words, rules=axis + logo)
+    blocks = build_text_blocks([page], {})
+    assert _type_of(blocks, "BLEU") == "figure_text"
+    assert "23.0" in next(b.text for b in blocks if b.text.startswith("BLEU"))
+    assert _type_of(blocks, "Figure 4") == "caption"
+    assert _type_of(blocks, "Check for") != "figure_text"  # no caption near the logo
