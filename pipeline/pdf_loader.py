@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Callable
 
 import pdfplumber
-from pdfminer.layout import LTChar, LTContainer
+from pdfminer.layout import LTChar, LTContainer, LTFigure
+from pdfminer.pdftypes import PDFStream, resolve1
+from pdfminer.utils import apply_matrix_pt
 from pdfplumber.page import ALL_ATTRS as PLUMBER_ATTRS
 from pdfplumber.page import fix_fontname_bytes
 from pdfplumber.utils import extract_words, resolve_all, resolve_and_decode
@@ -428,12 +430,23 @@ def page_objects(page) -> dict[str, list[dict]]:
     context = _CharContext(page.page_number, page.height, page.mediabox[0], page.mediabox[1],
                            page.initial_doctop, page.pdf.unicode_norm)
 
-    def walk(items) -> None:
+    forms = _page_forms(page)
+
+    def walk(items, clip=None, in_form=False) -> None:
         for obj in items:
+            if isinstance(obj, LTFigure) and not in_form:
+                # A form XObject's BBox clips what it draws: text outside it is not printed
+                # (a whole page embedded as a figure, cut down to the figure's area). A form
+                # inside a form names its own resources, so only the page's forms are looked up.
+                walk(obj._objs, _form_clip(obj, forms), in_form=True)
+                continue
             if isinstance(obj, LTContainer):
-                walk(obj._objs)
+                walk(obj._objs, clip, in_form)
                 continue
             if type(obj) is LTChar:
+                if clip is not None and not (clip[0] - 1 <= (obj.x0 + obj.x1) / 2 <= clip[2] + 1
+                                             and clip[1] - 1 <= (obj.y0 + obj.y1) / 2 <= clip[3] + 1):
+                    continue
                 parsed = _char_object(obj, context)
             else:
                 parsed = page.process_object(obj)
@@ -443,6 +456,31 @@ def page_objects(page) -> dict[str, list[dict]]:
 
     walk(page.layout._objs)
     return objects
+
+
+def _page_forms(page) -> dict:
+    """The page's own form XObjects, by name."""
+    try:
+        xobjects = resolve1(resolve1(page.page_obj.resources).get("XObject")) or {}
+        return {name: resolve1(ref) for name, ref in xobjects.items()} if isinstance(xobjects, dict) else {}
+    except Exception:  # a damaged resource dictionary: nothing is clipped
+        return {}
+
+
+def _form_clip(figure: LTFigure, forms: dict) -> tuple[float, float, float, float] | None:
+    """The area a form XObject may print on: its BBox under the figure's matrix (pdfminer's
+    own LTFigure box reads BBox as x, y, width, height, so it is recomputed here)."""
+    form = forms.get(figure.name)
+    bbox = resolve1(form.get("BBox")) if isinstance(form, PDFStream) else None
+    if not isinstance(bbox, list) or len(bbox) != 4:
+        return None
+    try:
+        corners = [apply_matrix_pt(figure.matrix, (float(resolve1(x)), float(resolve1(y))))
+                   for x in (bbox[0], bbox[2]) for y in (bbox[1], bbox[3])]
+    except (TypeError, ValueError):
+        return None
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def _page_layout(page, number: int) -> LoadedPage:
