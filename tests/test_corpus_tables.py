@@ -41,8 +41,9 @@ from tests.realworld.scoring import (
 # (4.1% of its cells), the IJBS review's unruled tables reach 37.4%, RSC's (unmapped glyphs) 71.0%.
 # Articles raised to 73.4% measured (13 articles) once values stacked in a column are rows of their
 # own (MDPI 4.1% -> 46.8%, simianer 35.7% -> 91.4%, lehr 40.1% -> 69.1%); ICDAR 92.1% and articles
-# 74.0% once tables set side by side under rules of their own are told apart.
-FLOORS = {"icdar2013": 0.91, "articles": 0.73}
+# 74.0% once tables set side by side under rules of their own are told apart; articles 76.4% once
+# a phrase alone across the white space between columns ("N/A" over two columns) is judged a stray.
+FLOORS = {"icdar2013": 0.91, "articles": 0.75}
 
 
 @pytest.fixture(scope="module")

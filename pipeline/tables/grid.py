@@ -113,17 +113,35 @@ def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float
                            and phrases[i].x1 <= iv[1] + 1) for iv in strips]
             return len(strips) >= 2 and min(support) >= 3
 
-        # Each of the widest phrases is judged against the strips of all the other phrases, and
-        # against those of the narrower ones (two such lines over the same columns must not
-        # hold each other's strips together).
+        # Each of the widest phrases, and each phrase that alone covers white space between
+        # other phrases (a group heading or "N/A" set across two columns), is judged against
+        # the strips of all the other phrases, and against those of the phrases not judged
+        # (two such lines over the same columns must not hold each other's strips together).
         widest = sorted(kept, key=lambda i: phrases[i].x1 - phrases[i].x0, reverse=True)[:12]
-        narrower = [i for i in kept if i not in set(widest)]
-        for k in widest:
+        judged = widest + [i for i in _gap_bridges(phrases) if i not in set(widest)]
+        narrower = [i for i in kept if i not in set(judged)]
+        for k in judged:
             if bridges(k, [i for i in kept if i != k]) or bridges(k, narrower):
                 strays.append(phrases[k])
                 kept.remove(k)
     columns = merge_intervals((phrases[i].x0, phrases[i].x1) for i in kept)
     return columns, strays
+
+
+def _gap_bridges(phrases: list[Line]) -> list[int]:
+    """Phrases that alone cover a stretch of white space with other phrases on both sides of it."""
+    lo = int(min(p.x0 for p in phrases))
+    cover = [0] * (int(max(p.x1 for p in phrases)) - lo + 2)
+    for p in phrases:
+        for x in range(int(p.x0) - lo, int(p.x1) - lo + 1):
+            cover[x] += 1
+    out = []
+    for i, p in enumerate(phrases):
+        shared = [cover[x] >= 2 for x in range(int(p.x0) - lo, int(p.x1) - lo + 1)]
+        alone = [k for k, s in enumerate(shared) if not s]
+        if alone and any(shared[:alone[0]]) and any(shared[alone[-1]:]):
+            out.append(i)
+    return out
 
 
 def _splits_into_columns(phrase: Line, columns: list[tuple[float, float]]) -> bool:
