@@ -204,3 +204,23 @@ def test_labels_beside_a_captioned_plot_are_figure_text_and_text_beside_a_logo_i
     assert "23.0" in next(b.text for b in blocks if b.text.startswith("BLEU"))
     assert _type_of(blocks, "Figure 4") == "caption"
     assert _type_of(blocks, "Check for") != "figure_text"  # no caption near the logo
+
+
+def test_text_a_form_draws_outside_its_bbox_is_not_printed_and_not_loaded(tmp_path):
+    """A page embedded as a figure (a form XObject) is cut to its BBox: what lies outside is clipped."""
+    from reportlab.pdfgen import canvas
+
+    from pipeline.pdf_loader import load_pdf
+
+    pdf = tmp_path / "form.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=(600, 800))
+    c.beginForm("embedded", 100, 100, 300, 200)  # prints only within x 100-300, y 100-200
+    c.drawString(120, 150, "Inside the figure")
+    c.drawString(120, 500, "Clipped source text")
+    c.endForm()
+    c.doForm("embedded")
+    c.drawString(50, 700, "Page text")
+    c.save()
+    words = {w.text for w in load_pdf(pdf).pages[0].words}
+    assert {"Inside", "Page"} <= words
+    assert "Clipped" not in words
