@@ -423,7 +423,8 @@ def _char_object(char: LTChar, page: _CharContext) -> dict:
 
 
 def page_objects(page) -> dict[str, list[dict]]:
-    """``page.objects`` of a pdfplumber page (the same dicts, glyphs converted faster)."""
+    """``page.objects`` of a pdfplumber page: the same dicts, glyphs converted faster, less the
+    glyphs a form XObject draws outside its BBox (not printed)."""
     if page.pdf.laparams is not None:  # layout analysis: text containers are objects too
         return page.objects
     objects: dict[str, list[dict]] = {}
