@@ -3,8 +3,9 @@
 A slice of the bundled review (its first page and two table pages, cut with pypdf and
 saved uncompressed so mutations hit content streams as well as the file structure) is
 mutated with a fixed seed: bytes flipped, runs deleted or duplicated, numbers changed,
-the file truncated. Each mutant runs the whole extraction with a per-file time limit; the
-only acceptable outcomes are a result or one of the documented errors.
+the file truncated. Each mutant runs the whole extraction with a per-file time limit (the limit must end it: a
+run far past it is a hang); the only acceptable outcomes are a result or one of the documented
+errors. A fixed number of mutants runs whatever the machine's load: no total time budget.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from pipeline.errors import ReviewExtractError
 from tests.conftest import REVIEW_PDF
 
 SEED = 20240612
-MUTANTS = 40
+MUTANTS = 24
 PER_FILE_SECONDS = 15.0
-TOTAL_SECONDS = 100.0
 
 
 def _slice(path: Path, pages: list[int], out: Path) -> bytes:
@@ -95,8 +95,5 @@ def test_mutated_reference_pdfs_fail_cleanly(tmp_path):
         slowest = max(slowest, elapsed)
         assert elapsed < PER_FILE_SECONDS + 5, f"mutant {i} ran {elapsed:.1f} s past its time limit"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        if time.monotonic() - started > TOTAL_SECONDS:
-            break
     print(f"fuzz outcomes: {outcomes}; slowest {slowest:.1f} s; total {time.monotonic() - started:.1f} s")
     assert not crashes, "\n".join(crashes)
-    assert sum(outcomes.values()) >= 20
