@@ -191,6 +191,80 @@ def test_the_header_closes_at_the_rule_that_spans_the_row_labels_too():
     assert [table.rows[i].cells[table.columns[0]].text for i in range(len(table.rows))] == ["45", "46", "47", "48", "49"]
 
 
+def _texts(grid, n: int) -> list[list[str]]:
+    return [[" ".join(ln.text for ln in row.cells[c].lines) if c in row.cells else "" for c in range(n)]
+            for row in grid.rows]
+
+
+def test_group_headings_at_the_row_pitch_do_not_merge_rows():
+    """Headings ("Sex", "Race") and rows all at one pitch, only the total set a little apart:
+    rows are not set apart by space, so each line is a row (no label column spanning them)."""
+    header = _line([(60, "Characteristic"), (200, "No."), (280, "Rate"), (340, "Deaths")], 90)
+    body = []
+    lines = [[(60, "Sex")], [(66, "Female"), (200, "200"), (280, "10.3"), (340, "82")],
+             [(66, "Male"), (200, "224"), (280, "17.6"), (340, "54")], [(60, "Race")],
+             [(66, "Black"), (200, "44"), (280, "16.1"), (340, "17")],
+             [(66, "White"), (200, "371"), (280, "13.4"), (340, "115")]]
+    for i, cells in enumerate(lines):
+        body += _line(cells, 102 + i * 10.8)
+    body += _line([(60, "Total"), (200, "425"), (280, "13.5"), (340, "137")], 102 + 5 * 10.8 + 15.5)
+    grid = parse_chunk_grid(header, body, [])
+    assert [row[0] for row in _texts(grid, 4)] == ["Sex", "Female", "Male", "Race", "Black", "White", "Total"]
+    assert not grid.spanning_columns
+
+
+def test_a_row_whose_label_and_text_both_wrap_is_one_row():
+    header = _line([(60, "Variable"), (260, "Assumption")], 90)
+    body = []
+    lines = [[(60, "Population"), (260, "Consistent with Census estimates")],
+             [(60, "Disposable income per capita in"), (260, "Changes range between -1.9% and 2.2%")],
+             [(60, "constant dollars"), (260, "with an annual growth rate of 1.4%")],
+             [(60, "Inflation rate"), (260, "Ranges between 1.0% and 2.0%")]]
+    for i, cells in enumerate(lines):
+        body += _line(cells, 102 + i * 10.5)
+    assert _texts(parse_chunk_grid(header, body, []), 2) == [
+        ["Population", "Consistent with Census estimates"],
+        ["Disposable income per capita in constant dollars",
+         "Changes range between -1.9% and 2.2% with an annual growth rate of 1.4%"],
+        ["Inflation rate", "Ranges between 1.0% and 2.0%"]]
+
+
+def test_a_line_across_the_value_columns_is_a_row_of_its_own():
+    header = _line([(60, "Source"), (200, "2008"), (260, "2009"), (320, "2010")], 90)
+    body = []
+    lines = [[(205, "Enrollment, in thousands")], [(60, "Actual"), (200, "49,293"), (260, "49,266"), (320, "49,373")],
+             [(205, "Projected enrollment, in thousands")],
+             [(60, "Projection A"), (200, "49,644"), (260, "49,825"), (320, "50,067")],
+             [(60, "Projection B"), (200, "49,470"), (260, "49,623"), (320, "49,788")],
+             [(60, "Projection C"), (200, "49,311"), (260, "49,265"), (320, "49,312")]]
+    for i, cells in enumerate(lines):
+        body += _line(cells, 102 + i * 10.5)
+    rows = _texts(parse_chunk_grid(header, body, []), 4)
+    assert [r[0] for r in rows] == ["", "Actual", "", "Projection A", "Projection B", "Projection C"]
+    assert "Projected enrollment, in thousands" in rows[2]
+    assert rows[1][1:] == ["49,293", "49,266", "49,373"]
+
+
+def test_typed_rules_and_a_repeated_header_part_two_tables():
+    """A typewriter layout: each header closed by a line of hyphens, the second table right
+    under the first after a blank line. The hyphens are rules, and the second header starts a
+    second table."""
+    words = _line([(60, "Table 1. Sample sizes by design effect")], 60, size=10.0, font="Helvetica-Bold")
+    top = 80.0
+    for t in range(2):
+        words += _line([(60, "Proportion"), (200, f"{t + 1}.0"), (260, f"{t + 1}.1"), (320, f"{t + 1}.2")], top)
+        words += _line([(60, "-" * 50)], top + 11)
+        for i in range(6):
+            words += _line([(60, f"0.{9 - i}0"), (200, f"{(t + 1) * 100 + i}"), (260, f"{(t + 1) * 110 + i}"),
+                            (320, f"{(t + 1) * 120 + i}")], top + 22 + 11 * i)
+        top += 22 + 11 * 6 + 11
+    tables, _ = extract_tables(_doc([_page(words)]))
+    assert len(tables) == 2
+    assert [len(t.rows) for t in tables] == [6, 6]
+    assert not any("-----" in cell.text for t in tables for row in t.rows for cell in row.cells.values())
+    assert tables[1].labels[1].endswith("2.0")
+
+
 def test_uncaptioned_and_dotted_label_tables_come_out_apart():
     caption_6_1 = _line([(60, "Table 6.1 Rates")], 60, size=10.0, font="Helvetica-Bold")
     caption_6_2 = _line([(60, "Table 6.2 Costs")], 400, size=10.0, font="Helvetica-Bold")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from pipeline.geometry import dominant_size
 from pipeline.pdf_loader import LoadedDocument
-from pipeline.records import Table
+from pipeline.records import PageLayout, Rule, Table
 from pipeline.tables.assemble import PARTIAL, assemble_table, cell_text, group_chunks, table_name
 from pipeline.tables.grid import ChunkGrid, match_columns, parse_chunk_grid
 from pipeline.tables.selfcheck import check_table
@@ -20,6 +21,20 @@ from pipeline.tables.locate import (
 )
 
 __all__ = ["extract_tables", "table_records", "cell_text", "TableChunk", "PARTIAL"]
+
+
+_TYPED_RULE_RE = re.compile(r"^(?:-{5,}|_{5,}|={5,}|[\u2013\u2014\u2500]{5,})$")
+
+
+def _typed_rules_drawn(page: PageLayout) -> PageLayout:
+    """The page with rules typed as text ("-------" under a header, as a typewriter or a
+    monospaced layout draws them) turned into the rules they stand for."""
+    typed = [w for w in page.words if _TYPED_RULE_RE.match(w.text)]
+    if not typed:
+        return page
+    middle = [Rule(w.x0, (w.top + w.bottom) / 2, w.x1, (w.top + w.bottom) / 2 + 0.1) for w in typed]
+    return replace(page, words=[w for w in page.words if not _TYPED_RULE_RE.match(w.text)],
+                   rules=page.rules + middle)
 
 
 def _tokens(words) -> set[str]:
@@ -71,7 +86,7 @@ def extract_tables(doc: LoadedDocument) -> tuple[list[Table], list[TableChunk]]:
     first_of: dict[str, TableChunk] = {}
     previous: TableChunk | None = None
     previous_page = None
-    for page in doc.pages:
+    for page in map(_typed_rules_drawn, doc.pages):
         try:
             page_chunks = locate_chunks(page, body_size)
         except Exception as exc:

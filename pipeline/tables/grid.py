@@ -295,7 +295,7 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     # Rules or shading that part groups of rows (not every row): the rows inside a group are
     # told apart as if there were none.
     if len(rule_ys) < 0.3 * n_lines and not _rows_set_apart(body_cols, pitch, size, rule_ys, len(columns)):
-        rows = _rows_by_line(body_cols, pitch, rule_ys)
+        rows = _rows_by_line(body_cols, pitch, rule_ys, stray_ids)
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
     # Two values one above the other in a column are two rows: a number does not wrap.
@@ -400,6 +400,11 @@ def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float,
     # groups of rows do not set rows apart.
     dense = {id(ln) for ln in lines if len({owner[id(w)] for w in ln.words}) >= max(2, n_columns / 2)}
     tight = [(a, b) for a, b in pairs if b.top - a.top <= pitch + 0.3 * size]
+    # A group heading ("Race" over its rows) set at the pitch like the rows around it: a label
+    # alone in the first column, no further right than the label of the dense row under it.
+    first_col = min(body_cols) if body_cols else 0
+    dense |= {id(a) for a, b in tight if id(b) in dense and {owner[id(w)] for w in a.words} == {first_col}
+              and a.x0 <= b.x0 + 0.5}
     dense_pairs = sum(1 for a, b in tight if id(a) in dense and id(b) in dense)
     if dense_pairs >= 3 and dense_pairs >= 0.8 * len(tight):
         return False
@@ -413,15 +418,17 @@ _CONTINUES_RE = re.compile(r"^[a-z(\[&]|^(?:and|or|of|to|in)\b")
 _OPEN_END_RE = re.compile(r"(?:[-,/&(]|\b(?:and|or|of|the|to|in|with|for))$")
 
 
-def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[float]) -> list[ChunkRow]:
+def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[float],
+                  across: set[int] = frozenset()) -> list[ChunkRow]:
     """Rows of a table whose rows are not set apart: each line starts a row, unless it goes on
     with the row above (a wrapped cell, values set between the lines of a two-line label).
 
     A line with a label in the first column starts a row, unless its text reads on from the
     label above ("compounds (NMVOC)", "(as HCl)"). A line without one starts a row when it
     fills about as many columns as the row above did; fewer, in columns already filled, are
-    wrapped lines. A label alone in its line (a group heading) is a row of its own. A rule
-    or shading edge between two lines always parts two rows.
+    wrapped lines. A label alone in its line (a group heading) is a row of its own, and so is
+    a line printed across columns (ids in *across*: "Projected enrollment, in thousands" over
+    the values). A rule or shading edge between two lines always parts two rows.
     """
     owner = {id(w): col for col, ws in body_cols.items() for w in ws}
     words = [w for ws in body_cols.values() for w in ws]
@@ -429,6 +436,9 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
     lines = group_lines(words)
     steps = sorted(b.top - a.top for a, b in zip(lines, lines[1:]))
     row_step = steps[len(steps) // 2] if steps else 0.0
+    # Labels that start lower case mark a wrapped line only where rows start upper case.
+    stubs = [w for ln in lines for w in ln.words[:1] if owner[id(w)] == first_col]
+    labels_capitalised = sum(1 for w in stubs if w.text[:1].islower()) < 0.3 * len(stubs)
     groups: list[list[Line]] = []  # physical lines of each row
     prev: Line | None = None  # the row's last line that is not set between two of its lines
     for line in lines:
@@ -440,6 +450,8 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
             prev_stub = " ".join(w.text for w in prev.words if owner[id(w)] == first_col)
             if any(prev.bottom - 1.0 <= y <= line.top + 1.0 for y in rule_ys):
                 joins = False  # a rule or a shading edge between them
+            elif all(id(w) in across for w in line.words) or all(id(w) in across for w in prev.words):
+                joins = False  # a line across columns: a section heading, a row of its own
             elif line.top - prev.top < 0.75 * pitch or (
                     line.top - row_lines[-1].top < 0.75 * pitch and len(filled) <= max(1, len(head) // 2)):
                 # Set between two lines of the row (its values, centred on a two-line label; a
@@ -448,9 +460,10 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
                 continue
             elif stub:
                 text = " ".join(w.text for w in stub)
-                joins = filled == {first_col} and bool(prev_stub) and (
-                    bool(_CONTINUES_RE.match(text)) or bool(_OPEN_END_RE.search(prev_stub))
-                    or _hanging_wrap(row_lines, line, stub, owner, first_col, row_step))
+                reads_on = bool(prev_stub) and (bool(_CONTINUES_RE.match(text)) or bool(_OPEN_END_RE.search(prev_stub)))
+                joins = (filled == {first_col} and (reads_on or bool(prev_stub) and _hanging_wrap(
+                    row_lines, line, stub, owner, first_col, row_step))) or (
+                    reads_on and labels_capitalised and len(filled) >= 2 and _every_cell_reads_on(prev, line, owner))
             else:
                 joins = filled <= head and len(filled) <= max(1, len(head) // 2)
             if joins:
@@ -468,6 +481,24 @@ def _rows_by_line(body_cols: dict[int, list[Word]], pitch: float, rule_ys: list[
         cells = {col: Fragment(group_lines(ws)) for col, ws in sorted(by_col.items())}
         rows.append(ChunkRow(top=row_lines[0].top, cells=cells))
     return rows
+
+
+_WORDS_GO_ON_RE = re.compile(r"^[a-z]|^(?:and|or|of|to|in)\b")
+
+
+def _every_cell_reads_on(prev: Line, line: Line, owner: dict[int, int]) -> bool:
+    """Does every cell of *line* go on with the text of the cell above it (a row whose label and
+    description both wrap: "constant dollars" under "Disposable income per capita in", "with an
+    annual growth rate of 1.4%" under "Annual percent changes ...")? Values never start lower case."""
+    def cells(ln: Line) -> dict[int, str]:
+        out: dict[int, list[str]] = {}
+        for w in ln.words:
+            out.setdefault(owner[id(w)], []).append(w.text)
+        return {col: " ".join(ws) for col, ws in out.items()}
+
+    above, here = cells(prev), cells(line)
+    return all(col in above and (bool(_WORDS_GO_ON_RE.match(text)) or bool(_OPEN_END_RE.search(above[col])))
+               for col, text in here.items())
 
 
 def _hanging_wrap(row_lines: list[Line], line: Line, stub: list[Word], owner: dict[int, int], first_col: int,

@@ -266,6 +266,8 @@ def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: 
             break  # one wide phrase: a note or prose, not a row of a multi-column table
         taken.append(ln)
         width = max(width, ln.x1 - ln.x0)
+    if direction > 0:
+        taken = _up_to_a_repeated_header(page, taken)
     # A table: several lines set in columns (the line next to the caption may be the last,
     # wrapped line of one cell, or a group header).
     many = sum(1 for ln in taken if len(split_line(ln, 1.0 * ln.size)) >= 3)
@@ -276,6 +278,29 @@ def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: 
         return None
     box = union_bbox(ln.bbox for ln in taken)
     return _Extent(box[1], box[3], box[0], box[2], [], size)
+
+
+def _up_to_a_repeated_header(page: PageLayout, lines: list[Line]) -> list[Line]:
+    """The lines of a table found by white space, up to a second header: the table's header is
+    closed by a rule across it, and after a blank line a few lines closed by another such rule
+    start the next table (tables set one under the other, each under its own header)."""
+    x0, x1 = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    ys = sorted(r.top for r in page.rules if r.horizontal and h_overlap(r.x0, r.x1, x0, x1) >= 0.6 * (x1 - x0)
+                and lines[0].top < r.top < lines[-1].bottom)
+
+    def lines_above(y: float, start: int) -> int:
+        return sum(1 for ln in lines[start:] if ln.bottom <= y + 0.5)
+
+    if not ys or not 1 <= lines_above(ys[0], 0) <= 4:
+        return lines
+    for k in range(lines_above(ys[0], 0) + 1, len(lines)):
+        gap = lines[k].top - lines[k - 1].bottom
+        if gap < 0.8 * lines[k].size:
+            continue
+        closing = [y for y in ys if y > lines[k].top]
+        if closing and 1 <= lines_above(closing[0], k) <= 4 and lines_above(closing[0], k) < len(lines) - k:
+            return lines[:k]
+    return lines
 
 
 def _overlaps(a: BBox, b: BBox) -> bool:
