@@ -401,10 +401,11 @@ def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float,
     dense = {id(ln) for ln in lines if len({owner[id(w)] for w in ln.words}) >= max(2, n_columns / 2)}
     tight = [(a, b) for a, b in pairs if b.top - a.top <= pitch + 0.3 * size]
     # A group heading ("Race" over its rows) set at the pitch like the rows around it: a label
-    # alone in the first column, no further right than the label of the dense row under it.
+    # alone in the first column, the label of the dense row under it indented under it (flush,
+    # it may be the wrapped text of a label spanning those rows).
     first_col = min(body_cols) if body_cols else 0
     dense |= {id(a) for a, b in tight if id(b) in dense and {owner[id(w)] for w in a.words} == {first_col}
-              and a.x0 <= b.x0 + 0.5}
+              and owner[id(b.words[0])] == first_col and b.x0 > a.x0 + 1.0}
     dense_pairs = sum(1 for a, b in tight if id(a) in dense and id(b) in dense)
     if dense_pairs >= 3 and dense_pairs >= 0.8 * len(tight):
         return False
