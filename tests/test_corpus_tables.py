@@ -45,8 +45,9 @@ from tests.realworld.scoring import (
 # own (MDPI 4.1% -> 46.8%, simianer 35.7% -> 91.4%, lehr 40.1% -> 69.1%); ICDAR 92.1% and articles
 # 74.0% once tables set side by side under rules of their own are told apart; articles 76.4% once
 # a phrase alone across the white space between columns ("N/A" over two columns) is judged a stray.
-# ICDAR 93.7% with both table branches together (articles 76.4%).
-FLOORS = {"icdar2013": 0.93, "articles": 0.75}
+# ICDAR 93.7% with both table branches together (articles 76.4%); 94.3% once a paragraph
+# between two rules ends a chain of rules (eu-004 Table 6.8 no longer runs to the footnote rule).
+FLOORS = {"icdar2013": 0.935, "articles": 0.75}
 
 
 @pytest.fixture(scope="module")

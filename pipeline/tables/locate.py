@@ -178,6 +178,14 @@ def _is_prose(words: list[Word], table_size: float | None) -> bool:
     return max(w.size for w in words) > table_size + 0.6
 
 
+def _paragraph(words: list[Word], width: float) -> bool:
+    """Two or more lines that are each one run of many words across most of the width: a
+    paragraph in the table's own size (a note row inside a table is one such line)."""
+    wide = [ln for ln in group_lines(words) if len(ln.words) >= 8 and (ln.x1 - ln.x0) > 0.6 * width
+            and len(split_line(ln, 1.5 * ln.size)) == 1]
+    return len(wide) >= 2
+
+
 def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x0: float, x1: float,
                  cap_size: float, body_size: float) -> _Extent | None:
     """Chain of rules from the caption edge *start* going down (+1) or up (-1) to *limit*."""
@@ -207,7 +215,7 @@ def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x
         a, b = (chain[-1], y) if direction > 0 else (y, chain[-1])
         between = _words_between(page, a, b, rx0, rx1)
         if between:
-            if _is_prose(between, table_size):
+            if _is_prose(between, table_size) or _paragraph(between, rx1 - rx0):
                 break  # prose between two rules: the table ended at the previous rule
             if table_size is None:
                 table_size = max(w.size for w in between)
