@@ -47,23 +47,23 @@ def _running(pid: int, started: str) -> bool:
     return start_time(pid) == started and state not in ("Z", "X")
 
 
+def _signal(processes: list[tuple[int, str]], sig: int) -> None:
+    for pid, _ in processes:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass  # ended meanwhile
+
+
 def end_processes(watched: list[tuple[int, str]], grace: float = GRACE_SECONDS) -> None:
     """SIGTERM to each watched process still running, SIGKILL after *grace* seconds."""
     alive = [(pid, started) for pid, started in watched if _running(pid, started)]
-    for pid, _ in alive:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
+    _signal(alive, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while alive and time.monotonic() < deadline:
         time.sleep(0.05)
         alive = [(pid, started) for pid, started in alive if _running(pid, started)]
-    for pid, _ in alive:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    _signal(alive, signal.SIGKILL)
 
 
 def main() -> None:
