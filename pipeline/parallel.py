@@ -24,12 +24,17 @@ import time
 
 
 def worker_processes() -> int:
-    """Processes for CPU-bound stages (page reading, the NER model); 1 inside a daemonic process.
+    """Processes for CPU-bound stages (page reading, the NER model, report crops); 1 inside a
+    daemonic process or off the main thread.
 
     A daemonic process (a Dask worker, a multiprocessing pool worker) may not start children.
-    Where fork is unavailable, the stages run in the main process too.
+    Forking from a thread other than the main one copies the locks other threads hold at that
+    moment (a batch running documents side by side in threads): a child can hang on one for good
+    and its parent wait on it for ever. Documents in threads are parallel already, so their stages
+    run in their own thread. Where fork is unavailable, the stages run in the main process too.
     """
-    if multiprocessing.current_process().daemon or "fork" not in multiprocessing.get_all_start_methods():
+    if (multiprocessing.current_process().daemon or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.current_thread() is not threading.main_thread()):
         return 1
     configured = os.environ.get("REVIEW_EXTRACT_PROCESSES", "")
     if configured.isdigit() and int(configured) > 0:

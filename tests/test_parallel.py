@@ -232,3 +232,19 @@ def test_killed_batch_leaves_no_process_and_publishes_nothing(tmp_path, review_p
     assert not left, f"processes outlived the killed command: {left}"
     published = [p.name for p in out.iterdir() if p.name != ".staging"]
     assert not published, f"a killed batch published {published}"
+
+
+def test_no_worker_processes_are_forked_off_the_main_thread(monkeypatch):
+    # A batch runs documents in threads; a fork from one of them copies the locks the other
+    # threads hold, and a reader stuck on one left its batch waiting for ever.
+    import threading
+
+    from pipeline.parallel import worker_processes
+
+    monkeypatch.setenv("REVIEW_EXTRACT_PROCESSES", "2")
+    assert worker_processes() == 2
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(worker_processes()))
+    thread.start()
+    thread.join()
+    assert seen == [1]

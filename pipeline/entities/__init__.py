@@ -324,12 +324,11 @@ def _model_entities_running(ner, texts: list[str]):
     """Start the NER model on *texts*; yields a function that returns its entities per text.
 
     The CNN is the stage's main cost: it runs in forked workers (returning plain tuples) while
-    the caller goes on. Only from the main thread: a batch running documents side by side in
-    threads is parallel already, and forking there would copy the other threads' locks. The
-    workers are ended on any exit (a time limit, an error in the caller).
+    the caller goes on (from the main thread only, see worker_processes). The workers are ended
+    on any exit (a time limit, an error in the caller).
     """
     global _ner_in_workers
-    processes = worker_processes() if threading.current_thread() is threading.main_thread() else 1
+    processes = worker_processes()  # 1 off the main thread: forking there copies other threads' locks
     if processes < 2 or len(texts) <= NER_TEXTS_PER_TASK:
         yield lambda: _model_entities(ner, texts)
         return
