@@ -118,8 +118,9 @@ def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float
         # the strips of all the other phrases, and against those of the phrases not judged
         # (two such lines over the same columns must not hold each other's strips together).
         widest = sorted(kept, key=lambda i: phrases[i].x1 - phrases[i].x0, reverse=True)[:12]
-        judged = widest + [i for i in _gap_bridges(phrases) if i not in set(widest)]
-        narrower = [i for i in kept if i not in set(judged)]
+        judged = widest + [i for i in _gap_bridges(phrases) if i not in widest]
+        judged_set = set(judged)
+        narrower = [i for i in kept if i not in judged_set]
         for k in judged:
             if bridges(k, [i for i in kept if i != k]) or bridges(k, narrower):
                 strays.append(phrases[k])
