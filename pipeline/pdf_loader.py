@@ -130,14 +130,15 @@ def _rules_and_fills(objects: dict[str, list[dict]], turn: Callable | None) -> t
             filled = bool(rect.get("fill")) and not _is_white(rect.get("non_stroking_color"))
             if stroked or filled:
                 fills.append(Fill(x0, top, x1, bottom, stroked=stroked, filled=filled))
-    for curve in objects.get("curve", []):
-        x0, top, x1, bottom = box(curve)
+    # A rule may be drawn as a path, or as an image of one row or column of pixels stretched
+    # into a line (older TeX drivers rule whole tables that way): a rule all the same.
+    for obj in objects.get("curve", []) + objects.get("image", []):
+        x0, top, x1, bottom = box(obj)
         w, h = x1 - x0, bottom - top
         if min(w, h) <= RULE_THICKNESS and max(w, h) > 3 * RULE_THICKNESS:
-            rules.append(Rule(x0, top, x1, bottom))  # a rule drawn as a path
+            rules.append(Rule(x0, top, x1, bottom))
         else:
             graphics.append((x0, top, x1, bottom))
-    graphics += [box(i) for i in objects.get("image", [])]
     return _join_rules(rules), fills, graphics
 
 

@@ -22,6 +22,8 @@ PAGE_NUMBER_RE = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.IGN
 # A figure's caption; other floats' captions need a delimiter ("Table 1 shows ..." is prose).
 FIGURE_CAPTION_RE = re.compile(r"^((Fig\.?|Figure)\s*\d+|(Table|Algorithm|Scheme|Box)\s*[A-Z]?\d+(\.\d+)?\s*[:.|])",
                                re.IGNORECASE)
+# Floats whose body is not a drawing: pseudo-code, listings, boxed text.
+RULED_FLOAT_CAPTION_RE = re.compile(r"^(Algorithm|Listing|Procedure|Program|Box|Scheme)\s*[A-Z]?\d+(\.\d+)?\s*[:.|]?")
 REFERENCE_START_RE = re.compile(r"^\[?\d{1,4}[.\]]\s")
 SECTION_TYPES = {"references": "reference", "bibliography": "reference", "abbreviations": "abbreviation",
                  "list of abbreviations": "abbreviation"}
@@ -118,7 +120,38 @@ def figure_regions(page: PageLayout) -> list[BBox]:
     for cluster in _art_clusters(loose, gap=12.0):
         if len(cluster) >= 5:
             regions.append(union_bbox(cluster))
-    return regions
+    return regions + _ruled_floats(page)
+
+
+def _ruled_floats(page: PageLayout) -> list[BBox]:
+    """The bodies of floats set in the "ruled" style: a rule, the caption ("Algorithm 1: MIRA"),
+    a rule, the body (pseudo-code, a listing), and a closing rule as wide as the first.
+
+    Pseudo-code is set in short lines and columns of its own and is neither running text nor
+    a table; its caption, between the first two rules, stays a caption.
+    """
+    rules = [r for r in page.rules if r.horizontal]
+    floats = []
+    for line in group_lines(page.words):
+        for piece in split_line(line, 1.5 * line.size):
+            if not RULED_FLOAT_CAPTION_RE.match(piece.text):
+                continue
+            reach = 1.5 * piece.size
+
+            def spans(r) -> bool:
+                return r.x0 <= piece.x0 + 1 and r.x1 >= piece.x1 - 1
+
+            above = [r for r in rules if spans(r) and 0 <= piece.top - r.top <= reach]
+            under = [r for r in rules if spans(r) and 0 <= r.top - piece.bottom <= reach]
+            if not above or not under:
+                continue
+            top_rule, open_rule = max(above, key=lambda r: r.top), min(under, key=lambda r: r.top)
+            closing = [r for r in rules if r.top > open_rule.top + piece.size
+                       and abs(r.x0 - top_rule.x0) <= 2 and abs(r.x1 - top_rule.x1) <= 2]
+            if closing:
+                bottom = min(r.top for r in closing)
+                floats.append((top_rule.x0, open_rule.top, top_rule.x1, bottom))
+    return floats
 
 
 def _frames_one_line(region: BBox, words: list[Word]) -> bool:

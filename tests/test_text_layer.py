@@ -224,3 +224,34 @@ def test_text_a_form_draws_outside_its_bbox_is_not_printed_and_not_loaded(tmp_pa
     words = {w.text for w in load_pdf(pdf).pages[0].words}
     assert {"Inside", "Page"} <= words
     assert "Clipped" not in words
+
+
+def test_a_ruled_algorithm_float_is_figure_text_under_its_caption_and_text_around_it_is_narrative():
+    from pipeline.records import PageLayout, Rule
+    from pipeline.text_layer import build_text_blocks
+
+    # rule, "Algorithm 1: MIRA", rule, four lines of pseudo-code, closing rule (algorithm2e "ruled")
+    rules = [Rule(40, 296, 300, 296.5), Rule(40, 311, 300, 311.5), Rule(40, 380, 300, 380.5)]
+    code = []
+    for i, text in enumerate(["for n = 1 to N", "for x = 1 to X", "w = update w", "end for"]):
+        code += _words(text, 50 + 6 * (i % 2), 318 + 14 * i, 9)
+    words = (_words("A study of things", 40, 40, 16) + _prose(40, 100, 10, 14)
+             + _words("Algorithm 1: MIRA", 40, 299, 10, bold=True) + code + _prose(40, 400, 10, 6))
+    page = PageLayout(number=1, width=600.0, height=800.0, rotation=0, words=words, rules=rules)
+    blocks = build_text_blocks([page], {})
+    assert _type_of(blocks, "Algorithm 1") == "caption"
+    assert _type_of(blocks, "for n") == "figure_text"
+    assert all(b.type == "paragraph" for b in blocks if b.text.startswith("the measured"))
+    assert not any("for n" in b.text for b in blocks if b.type == "paragraph")
+
+
+def test_an_unruled_algorithm_caption_makes_no_float():
+    from pipeline.records import PageLayout, Rule
+    from pipeline.text_layer import build_text_blocks
+
+    # No rule under the caption: nothing marks where the float's body begins.
+    rules = [Rule(40, 296, 300, 296.5), Rule(40, 380, 300, 380.5)]
+    words = (_words("A study of things", 40, 40, 16) + _prose(40, 100, 10, 14)
+             + _words("Algorithm 1: MIRA", 40, 299, 10, bold=True) + _prose(40, 318, 10, 4))
+    page = PageLayout(number=1, width=600.0, height=800.0, rotation=0, words=words, rules=rules)
+    assert not any(b.type == "figure_text" for b in build_text_blocks([page], {}))
