@@ -349,3 +349,27 @@ def test_dot_leaders_are_not_cell_text():
     words = _line([(50, "All ages . . . . ."), (200, "291"), (250, "..."), (300, "0.99 .........."),
                    (400, "Total.....")], 100)
     assert [w.text for w in drop_leaders(words)] == ["All", "ages", "291", "...", "0.99", "Total"]
+
+
+def test_a_header_with_no_rule_over_it_heads_a_table_that_rules_every_row():
+    """A table in the left column of a two-column page: the caption, two header lines in a
+    medium face with no rule above or under them, then a rule under every body row (the
+    first row included). Running text beside it in the right column stays out."""
+    caption = _line([(36, "Table 1 | Baseline characteristics")], 80, size=8.5, font="Meta-Bold")
+    words = caption + _line([(170, "Physical"), (250, "Control")], 98, size=7.0, font="Meta-Medium")
+    words += _line([(36, "Characteristics"), (170, "group (n=391)"), (250, "group (n=393)")], 107, size=7.0,
+                   font="Meta-Medium")
+    rules = []
+    for i in range(8):
+        top = 118 + 10.5 * i
+        words += _line([(36, f"Mean (SD) item {i}"), (170, f"{20 + i}.1 ({i}.2)"), (250, f"{30 + i}.3 ({i}.4)")],
+                       top, size=7.25, font="Meta-Light")
+        rules.append(Rule(34, top + 8.3, 346, top + 8.6))
+    for i in range(12):  # the right column's running text, beside the table
+        words += _prose_line(360, 560, 80 + 11 * i, 3 * i)
+    tables, _ = extract_tables(_doc([_page(words, rules)]))
+    assert len(tables) == 1
+    table = tables[0]
+    assert table.labels == ["Characteristics", "Physical group (n=391)", "Control group (n=393)"]
+    assert [r.cells[table.columns[1]].text for r in table.rows] == [f"{20 + i}.1 ({i}.2)" for i in range(8)]
+    assert not any(w in r.cells[c].text for r in table.rows for c in r.cells for w in ("patients", "months"))

@@ -28,6 +28,7 @@ CAPTION_RE = re.compile(
 )
 CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
+MAX_HEADER_LINES = 4  # lines of a header set between a caption and the table's first rule
 Separator = tuple[float, float, float]  # (y, x0, x1): a rule or shading edge between rows
 
 
@@ -159,6 +160,7 @@ class _Extent:
     x1: float
     rules: list[float]  # y of the rules of the chain, top to bottom (empty: found by white space)
     size: float  # the table's text size
+    open_header: bool = False  # a header set above the first rule, with no rule over it
 
 
 # ---------------------------------------------------------------------------------------
@@ -187,8 +189,12 @@ def _paragraph(words: list[Word], width: float) -> bool:
 
 
 def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x0: float, x1: float,
-                 cap_size: float, body_size: float) -> _Extent | None:
-    """Chain of rules from the caption edge *start* going down (+1) or up (-1) to *limit*."""
+                 cap_size: float, body_size: float, open_header: bool = False) -> _Extent | None:
+    """Chain of rules from the caption edge *start* going down (+1) or up (-1) to *limit*.
+
+    With *open_header*, the lines between a caption and a table that rules every row may be
+    its header, set with no rule over it.
+    """
     rules = _horizontal_rules(page, x0, x1)
     if direction > 0:
         rules = [r for r in rules if start - 1 <= r.top < limit]
@@ -199,14 +205,19 @@ def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x
     ys = _merge_close([r.top for r in rules], 1.0)
     if direction < 0:
         ys = ys[::-1]
-    if abs(ys[0] - start) > 4 * cap_size:
-        return None
     rx0 = min(r.x0 for r in rules)
     rx1 = max(r.x1 for r in rules)
     lo, hi = (start, ys[0]) if direction > 0 else (ys[0], start)
-    between = group_lines(_words_between(page, lo + 0.5, hi - 0.5, rx0, rx1))
+    between = header_lines = group_lines(_words_between(page, lo + 0.5, hi - 0.5, rx0, rx1))
     note = direction > 0 and len(between) <= 2 and all(len(split_line(ln, 1.5 * ln.size)) == 1 for ln in between)
-    if between and not note:
+    # A header with no rule above it (set on a shaded band under the caption): lines in
+    # columns between the caption and the first rule, which closes them.
+    header = (open_header and direction > 0 and not note and 0 < len(between) <= MAX_HEADER_LINES
+              and any(len(split_line(ln, 1.0 * ln.size)) >= 2 for ln in between)
+              and not _paragraph([w for ln in between for w in ln.words], rx1 - rx0))
+    if abs(ys[0] - start) > (MAX_HEADER_LINES + 2 if header else 4) * cap_size:
+        return None
+    if between and not (note or header):
         return None  # text between the caption and the first rule: not this table's rule
     # (a one-line note under the caption, "[In thousands]", is no part of the table either)
     chain = [ys[0]]
@@ -226,9 +237,12 @@ def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x
     used = [r for r in rules if chain[0] - 1 <= r.top <= chain[-1] + 1]
     rx0 = min(r.x0 for r in used)
     rx1 = max(r.x1 for r in used)
-    words = _words_between(page, chain[0], chain[-1], rx0, rx1)
+    top = min(ln.top for ln in header_lines) - 0.5 if header else chain[0]
+    words = _words_between(page, top, chain[-1], rx0, rx1)
+    if header and len(chain) < 0.5 * len(group_lines(words)):
+        return None  # rules only here and there: the lines above may be another table's
     size = max((w.size for w in words), default=body_size)
-    return _Extent(chain[0], chain[-1], rx0, rx1, chain, size)
+    return _Extent(top, chain[-1], rx0, rx1, chain, size, open_header=header)
 
 
 # ---------------------------------------------------------------------------------------
@@ -328,6 +342,18 @@ def _cut(words: list[Word], y: float) -> tuple[list[Word], list[Word], float]:
 def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word], float | None]:
     """Header and body words of a table extent, and the y that closes the header."""
     words = _words_between(page, ext.top, ext.bottom, ext.x0, ext.x1)
+    above = [ln for ln in group_lines(words) if (ln.top + ln.bottom) / 2 < ext.rules[0]] if ext.open_header else []
+    if above:
+        # Lines above the table's first rule: a header with no rule over it. The rule closes
+        # it, unless the lines right above the rule are set in the body's face, not the
+        # header's: they are the first body row (a rule under every row, none under the header).
+        def face(line: Line) -> tuple[str, float]:
+            return line.words[0].fontname, round(line.words[0].size, 1)
+
+        k = len(above)
+        while k > 0 and face(above[k - 1]) == face(above[-1]):
+            k -= 1
+        return _cut(words, (above[k - 1].bottom + above[k].top) / 2 if k else ext.rules[0])
     if len(ext.rules) >= 3:
         # The header closes at the first rule under the top rule that spans the table from end
         # to end; shorter rules above it stand under group labels ("Actual" over three years,
@@ -481,7 +507,7 @@ def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
         above_limit = max([c.bbox[3] for c in captions[:index]] + [b[3] for b in taken] + [0.0])
         cap_x1 = max(cap[2], page.width - cap[0]) if cap[2] - cap[0] < 0.5 * page.width else cap[2]
         others = [c.bbox for c in captions if c is not caption]
-        ext = _rule_extent(page, cap[3], +1, below_limit, cap[0], cap_x1, size, body_size)
+        ext = _rule_extent(page, cap[3], +1, below_limit, cap[0], cap_x1, size, body_size, open_header=True)
         below = False
         if ext is None:
             ext = _gap_extent(page, phrases, cap[3], +1, below_limit, cap[0], body_size, others + taken)
