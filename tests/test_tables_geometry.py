@@ -3,6 +3,7 @@ alone, prose that is not a table, rows told apart without rules, and failures ke
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -373,3 +374,58 @@ def test_a_header_with_no_rule_over_it_heads_a_table_that_rules_every_row():
     assert table.labels == ["Characteristics", "Physical group (n=391)", "Control group (n=393)"]
     assert [r.cells[table.columns[1]].text for r in table.rows] == [f"{20 + i}.1 ({i}.2)" for i in range(8)]
     assert not any(w in r.cells[c].text for r in table.rows for c in r.cells for w in ("patients", "months"))
+
+
+def _mdpi_like_body(bold_headings: bool) -> tuple[list[Word], list[Word], list[tuple[float, float, float]]]:
+    """A gene table: IDs, centred function annotations, two value columns; group headings centred
+    over the whole table (in bold when *bold_headings*), each between thin rules, set as tight
+    as the rows. The longer headings reach a little past the annotations into the gutter before
+    the values, and over the first value column."""
+    header = _line([(60, "Gene"), (200, "Function"), (340, "log2FC"), (400, "p-Value")], 90)
+    annotations = ["DNA binding protein ddrA", "single stranded DNA binding protein DdrB",
+                   "repair protein PprA", "transcriptional regulator of the RDR regulon",
+                   "ABC transporter permease", "protein transporter", "cation transporting ATPase",
+                   "phosphodiester glycosidase domain protein", "KAP NTPase domain protein",
+                   "acetyl xylan esterase", "amidase", "peptidase M23 domain containing protein"]
+    headings = ["Nucleoid-associated gene", "Natural competence-regulated gene", "Transporter"]
+    body: list[Word] = []
+    separators = []
+    top = 102.0
+    for i, text in enumerate(annotations):
+        if i % 4 == 0:
+            heading = headings[i // 4]
+            width = len(heading) * 0.5 * SIZE + (len(heading.split()) - 1) * 0.25 * SIZE
+            separators.append((top - 2, 55.0, 440.0))
+            words = _line([(310 - width / 2, heading)], top)
+            body += [replace(w, bold=bold_headings) for w in words]
+            top += 10.5
+        width = len(text) * 0.5 * SIZE + (len(text.split()) - 1) * 0.25 * SIZE
+        body += _line([(60, f"DR_{100 + i}"), (200 - width / 2 + 40, text), (340, f"-{i}.25"),
+                       (400, f"{i + 1}.5e-3")], top)
+        top += 10.5
+    return header, body, separators
+
+
+def test_centred_headings_that_reach_into_a_gutter_do_not_merge_its_columns():
+    """Several spanning headings each cover part of the white space between the annotations and
+    the values; together they cover all of it. Most rows leave that gutter white: the headings
+    cross it (strays), and the columns stay apart."""
+    header, body, separators = _mdpi_like_body(bold_headings=True)
+    grid = parse_chunk_grid(header, body, separators)
+    assert len(grid.columns) == 4
+    rows = _texts(grid, 4)
+    assert ["DR_101", "single stranded DNA binding protein DdrB", "-1.25", "2.5e-3"] in rows
+    assert sorted(grid.unparsed) == ["Natural competence-regulated gene", "Nucleoid-associated gene"]
+    assert ["", "Nucleoid-associated gene", "", ""] in rows and ["", "Transporter", "", ""] in rows
+
+
+def test_a_bold_heading_set_tight_above_a_row_is_a_row_of_its_own():
+    """A group heading in bold right above a row in regular type, at the row pitch: a cell of its
+    own (not the first line of the row's cell, filled down over the rows)."""
+    header, body, separators = _mdpi_like_body(bold_headings=True)
+    rows = _texts(parse_chunk_grid(header, body, separators), 4)
+    assert ["DR_108", "KAP NTPase domain protein", "-8.25", "9.5e-3"] in rows
+    assert not any("Transporter" in cell for r in rows for cell in r if cell != "Transporter")
+    header, body, separators = _mdpi_like_body(bold_headings=False)
+    rows = _texts(parse_chunk_grid(header, body, separators), 4)
+    assert any("Transporter KAP NTPase domain protein" in cell for r in rows for cell in r)  # same weight: one cell

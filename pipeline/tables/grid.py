@@ -113,16 +113,20 @@ def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float
                            and phrases[i].x1 <= iv[1] + 1) for iv in strips]
             return len(strips) >= 2 and min(support) >= 3
 
-        # Each of the widest phrases, and each phrase that alone covers white space between
-        # other phrases (a group heading or "N/A" set across two columns), is judged against
-        # the strips of all the other phrases, and against those of the phrases not judged
-        # (two such lines over the same columns must not hold each other's strips together).
+        # Each of the widest phrases, and each phrase that crosses a gutter most rows leave
+        # white (a group heading or "N/A" set across two columns), is judged against the
+        # strips of all the other phrases, against those of the phrases not judged, and
+        # against those of the phrases that cross no gutter (two such lines over the same
+        # columns must not hold each other's strips together).
         widest = sorted(kept, key=lambda i: phrases[i].x1 - phrases[i].x0, reverse=True)[:12]
-        judged = widest + [i for i in _gap_bridges(phrases) if i not in widest]
-        judged_set = set(judged)
+        crossing = _gap_bridges(phrases)
+        judged = widest + [i for i in crossing if i not in widest]
+        judged_set, crossing_set = set(judged), set(crossing)
         narrower = [i for i in kept if i not in judged_set]
+        within = [i for i in kept if i not in crossing_set]
         for k in judged:
-            if bridges(k, [i for i in kept if i != k]) or bridges(k, narrower):
+            if bridges(k, [i for i in kept if i != k]) or bridges(k, narrower) or (
+                    k in crossing_set and bridges(k, within)):
                 strays.append(phrases[k])
                 kept.remove(k)
     columns = merge_intervals((phrases[i].x0, phrases[i].x1) for i in kept)
@@ -130,7 +134,13 @@ def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float
 
 
 def _gap_bridges(phrases: list[Line]) -> list[int]:
-    """Phrases that alone cover a stretch of white space with other phrases on both sides of it."""
+    """Phrases that cross a gutter: a stretch that few phrases cover, with columns on both sides.
+
+    Most rows leave a gutter between two columns white; the few phrases that cover it (a
+    group heading or "N/A" set across two columns, centred headings that each reach a little
+    into the next column) cross it. A stretch is a gutter where the phrases covering it are at
+    most a quarter of those covering the columns beside it (within the phrase's own extent).
+    """
     lo = int(min(p.x0 for p in phrases))
     cover = [0] * (int(max(p.x1 for p in phrases)) - lo + 2)
     for p in phrases:
@@ -138,11 +148,22 @@ def _gap_bridges(phrases: list[Line]) -> list[int]:
             cover[x] += 1
     out = []
     for i, p in enumerate(phrases):
-        shared = [cover[x] >= 2 for x in range(int(p.x0) - lo, int(p.x1) - lo + 1)]
-        alone = [k for k, s in enumerate(shared) if not s]
-        if alone and any(shared[:alone[0]]) and any(shared[alone[-1]:]):
-            out.append(i)
+        span = cover[int(p.x0) - lo:int(p.x1) - lo + 1]
+        right_peak = [0] * (len(span) + 1)
+        for k in range(len(span) - 1, -1, -1):
+            right_peak[k] = max(span[k], right_peak[k + 1])
+        left_peak = 0
+        for k, c in enumerate(span):
+            beside = min(left_peak, right_peak[k + 1])
+            if c < beside and c <= max(1, beside // _GUTTER_SHARE):
+                out.append(i)
+                break
+            left_peak = max(left_peak, c)
     return out
+
+
+# A gutter: the phrases crossing it are at most this share (1 in N) of those beside it.
+_GUTTER_SHARE = 4
 
 
 def _splits_into_columns(phrase: Line, columns: list[tuple[float, float]]) -> bool:
@@ -201,12 +222,23 @@ def _by_column(words: list[Word], columns: list[tuple[float, float]]) -> dict[in
     return out
 
 
+def _weight(line: Line) -> bool | None:
+    """True when every word of a line is bold, False when none is, None when mixed."""
+    bold = {w.bold for w in line.words}
+    return bold.pop() if len(bold) == 1 else None
+
+
 def _fragments(lines: list[Line], max_pitch: float, separators: list[float]) -> list[Fragment]:
+    """A column's lines grouped into cells: lines at the line pitch, no separator between them,
+    set in the same weight (a bold group heading right above a row in regular type is a cell
+    of its own, however tight it is set)."""
     frags: list[Fragment] = []
     for line in lines:
         if frags:
             prev = frags[-1].lines[-1]
             crosses = any(prev.bottom - 1.0 <= y <= line.top + 1.0 for y in separators)
+            weights = {_weight(prev), _weight(line)}
+            crosses = crosses or weights == {True, False}
             if line.top - prev.top <= max_pitch and not crosses:
                 frags[-1].lines.append(line)
                 continue
