@@ -47,7 +47,9 @@ from tests.realworld.scoring import (
 # a phrase alone across the white space between columns ("N/A" over two columns) is judged a stray.
 # ICDAR 93.7% with both table branches together (articles 76.4%); 94.3% once a paragraph
 # between two rules ends a chain of rules (eu-004 Table 6.8 no longer runs to the footnote rule).
-FLOORS = {"icdar2013": 0.935, "articles": 0.77}
+# Articles 82.4% once a gutter most rows leave white stays a gutter however many centred headings
+# each reach into it, and a bold heading set tight above a row is a row of its own (MDPI 46.8% -> 94.5%).
+FLOORS = {"icdar2013": 0.935, "articles": 0.815}
 
 
 @pytest.fixture(scope="module")
