@@ -226,8 +226,9 @@ def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x
         a, b = (chain[-1], y) if direction > 0 else (y, chain[-1])
         between = _words_between(page, a, b, rx0, rx1)
         if between:
-            if _is_prose(between, table_size) or _paragraph(between, rx1 - rx0):
-                break  # prose between two rules: the table ended at the previous rule
+            if (_is_prose(between, table_size) or _paragraph(between, rx1 - rx0)
+                    or parse_caption(group_lines(between)[0].text)):
+                break  # prose or a caption (a note under its label) between two rules: the table ended
             if table_size is None:
                 table_size = max(w.size for w in between)
         chain.append(y)
@@ -429,8 +430,12 @@ def _separators(page: PageLayout, ext: _Extent, header_bottom: float | None) -> 
 
 
 def _footnote_lines(page: PageLayout, start: float, limit: float, x0: float, x1: float,
-                    table_size: float, skip: list[BBox], first_gap: float) -> list[Line]:
-    """Small-print lines right under the table (abbreviations, notes)."""
+                    table_size: float, skip: list[BBox], first_gap: float, label: str | None = None) -> list[Line]:
+    """Small-print lines right under the table (abbreviations, notes).
+
+    A note may repeat the table's own *label* ("Table 2: The sites in parentheses ..."); a
+    line that starts with another table's label is that table's caption, never a note.
+    """
     slack = max(2.0, table_size)  # a note may start a little left of the first column's text
     candidates = [w for w in page.words if w.top > start and w.top < limit and w.x0 >= x0 - slack
                   and not any(_overlaps(w.bbox, b) for b in skip)]
@@ -442,8 +447,9 @@ def _footnote_lines(page: PageLayout, start: float, limit: float, x0: float, x1:
     prev_bottom = start
     for ln, phrases in lines:
         gap_limit = first_gap * max(ln.size, table_size) if not out else 1.2 * ln.size
-        if (ln.size > table_size + 0.3 or ln.top - prev_bottom > gap_limit or parse_caption(ln.text)
-                or phrases >= 3):
+        caption = parse_caption(ln.text)
+        if (ln.size > table_size + 0.3 or ln.top - prev_bottom > gap_limit
+                or (caption is not None and (label is None or caption[0] != label)) or phrases >= 3):
             break
         if _in_band(page, ln.top, ln.bottom):
             break
@@ -477,7 +483,8 @@ def _make_chunk(page: PageLayout, key: str, caption: Caption | None, ext: _Exten
         foot_start = ext.bottom
     skip = [cap_box] if cap_box is not None else []
     first_gap = 2.0 if ext.rules or below else 2.6  # white space under the last row counts
-    footnote = _footnote_lines(page, foot_start, limit, foot_x0, foot_x1, ext.size, skip, first_gap)
+    footnote = _footnote_lines(page, foot_start, limit, foot_x0, foot_x1, ext.size, skip, first_gap,
+                               caption.label if caption is not None and not below else None)
     boxes = [(ext.x0, ext.top, ext.x1, ext.bottom)] + [ln.bbox for ln in footnote]
     if cap_box is not None:
         boxes.append(cap_box)
@@ -497,7 +504,7 @@ def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
     """
     lines = group_lines(page.words)
     phrases = _phrases(page, lines)
-    captions = find_captions(page, body_size, phrases)
+    captions = _without_repeated_labels(find_captions(page, body_size, phrases))
     chunks: list[TableChunk] = []
     taken: list[BBox] = []
     for index, caption in enumerate(captions):
@@ -523,6 +530,21 @@ def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
         chunks.append(chunk)
         taken.append(chunk.bbox)
     return chunks
+
+
+def _without_repeated_labels(captions: list[Caption]) -> list[Caption]:
+    """The page's captions, less the lines that repeat the label of a caption above them.
+
+    A table's note may start with the table's own label ("Table 2: The PTMs sites ... are
+    indicated"): it names no new table; it is a note of the table its label names.
+    """
+    out: list[Caption] = []
+    for caption in captions:
+        if caption.label is not None and not caption.continued and any(
+                c.label == caption.label and not c.continued for c in out):
+            continue
+        out.append(caption)
+    return out
 
 
 def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]) -> list[TableChunk]:
