@@ -429,3 +429,72 @@ def test_a_bold_heading_set_tight_above_a_row_is_a_row_of_its_own():
     header, body, separators = _mdpi_like_body(bold_headings=False)
     rows = _texts(parse_chunk_grid(header, body, separators), 4)
     assert any("Transporter KAP NTPase domain protein" in cell for r in rows for cell in r)  # same weight: one cell
+def _literature_rows(top: float, steps_and_cells: list[tuple[float, list[tuple[float, str]]]],
+                     size: float = 7.0) -> list[Word]:
+    words, y = [], top
+    for step, cells in steps_and_cells:
+        y += step
+        words += _line(cells, y, size=size)
+    return words
+
+
+# A literature table set tight: rows 9.8 pt apart, a wrapped cell's lines 8.7 pt apart, and the
+# PTM column starting 3.3 pt after the gene names (under the phrase gap, over a word space).
+_WRAP, _ROW, _PTM = 8.7, 9.8, 80.8
+_LITERATURE = [
+    (0.0, [(60, "GSDMA"), (_PTM, "Phosphorylation"), (200, "T8(H)"), (280, "Inhibit oligomerization")]),
+    (_ROW, [(_PTM, "Palmitoylation"), (200, "Unknown"), (280, "Unknown")]),
+    (_ROW, [(60, "GSDMB"), (_PTM, "Ubiquitination"), (200, "K166, K308(H)"), (280, "Proteasomal degradation")]),
+    (_ROW, [(200, "K177, K190(H)"), (280, "Inhibit membrane")]),  # a row of its own: its own effect
+    (_WRAP, [(280, "translocation")]),
+    (_ROW, [(_PTM, "Dephosphorylation"), (200, "Unknown"), (280, "Unknown (303 human")]),
+    (_WRAP, [(280, "kinases)")]),
+    (_ROW, [(_PTM, "Oxidation"), (200, "C38, C56(H)"), (280, "Promote cleavage")]),
+    (_WRAP, [(200, "C39, C57(M)")]),  # stacked at the wrap leading: one cell
+    (_ROW, [(200, "C192(M)"), (280, "Promote oligomerization")]),
+    (_ROW, [(_PTM, "Itaconation"), (200, "C77(M)"), (280, "Reduce cleavage")]),
+]
+
+
+def test_rows_set_a_point_looser_than_wrapped_lines_are_rows():
+    header = _line([(60, "Gene"), (_PTM, "PTM"), (200, "Sites"), (280, "Effect")], 90, size=7.0)
+    grid = parse_chunk_grid(header, _literature_rows(100, _LITERATURE), [])
+    assert grid.labels == ["Gene", "PTM", "Sites", "Effect"]
+    assert _texts(grid, 4) == [
+        ["GSDMA", "Phosphorylation", "T8(H)", "Inhibit oligomerization"],
+        ["", "Palmitoylation", "Unknown", "Unknown"],
+        ["GSDMB", "Ubiquitination", "K166, K308(H)", "Proteasomal degradation"],
+        ["", "", "K177, K190(H)", "Inhibit membrane translocation"],
+        ["", "Dephosphorylation", "Unknown", "Unknown (303 human kinases)"],
+        ["", "Oxidation", "C38, C56(H) C39, C57(M)", "Promote cleavage"],
+        ["", "", "C192(M)", "Promote oligomerization"],
+        ["", "Itaconation", "C77(M)", "Reduce cleavage"]]
+
+
+def test_rows_and_wraps_at_one_leading_are_not_told_apart_by_it():
+    """The same lines at a single leading: no second leading parts rows from wraps, so the
+    row structure comes from the cells (the stacked sites and the effect lines join rows)."""
+    flat = [(step and 9.2, cells) for step, cells in _LITERATURE]
+    header = _line([(60, "Gene"), (_PTM, "PTM"), (200, "Sites"), (280, "Effect")], 90, size=7.0)
+    grid = parse_chunk_grid(header, _literature_rows(100, flat), [])
+    assert len(grid.rows) < 8
+
+
+def test_a_note_that_repeats_the_table_label_ends_the_table():
+    """'Table 2: The sites ...' under Table 2 is its note: neither a new caption nor the start
+    of a table that takes in the two-column text after it."""
+    words = _line([(60, "Table 2: PTMs of the proteins")], 60, size=9.0, font="Helvetica-Bold")
+    words += _line([(60, "Gene"), (_PTM, "PTM"), (200, "Sites"), (280, "Effect")], 78, size=7.0)
+    words += _literature_rows(90, _LITERATURE)
+    bottom = 90 + sum(step for step, _ in _LITERATURE) + 10
+    words += _line([(60, "Table 2: The sites of human or murine proteins are indicated in parentheses.")],
+                   bottom + 3, size=6.5)
+    for i in range(14):  # two columns of justified body text under the table
+        words += _prose_line(60, 290, bottom + 25 + 12.4 * i, 3 * i, size=10.0)
+        words += _prose_line(305, 535, bottom + 25 + 12.4 * i, 3 * i + 7, size=10.0)
+    rules = [Rule(58, 74, 540, 75), Rule(58, 87, 540, 87.3), Rule(58, bottom, 540, bottom + 0.3)]
+    tables, chunks = extract_tables(_doc([_page(words, rules)]))
+    assert len(tables) == 1 and len(chunks) == 1
+    assert len(tables[0].rows) == 8
+    assert tables[0].footnote.startswith("Table 2: The sites")
+    assert chunks[0].bbox[3] < bottom + 20  # the text under the note is no part of the table

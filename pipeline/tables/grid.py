@@ -69,6 +69,22 @@ def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
     proportional font's about 0.25-0.3 em.
     """
     size = max((w.size for w in words), default=7.0)
+    space = _word_space(words, lines)
+    if space is not None:
+        return max(0.5 * size, 1.25 * space)
+    # Too few gaps to measure (a one-row chunk): a monospaced font's space is its advance.
+    advances = [(w.x1 - w.x0) / len(w.text) for w in words if len(w.text) >= 3]
+    if len(advances) >= 3:
+        mean = sum(advances) / len(advances)
+        if mean > 0 and max(abs(a - mean) for a in advances) < 0.06 * mean:
+            return max(0.5 * size, 1.25 * mean)
+    return 0.5 * size
+
+
+def _word_space(words: list[Word], lines: list[Line] | None = None) -> float | None:
+    """The font's word space: the smallest gap between words of a line that recurs (None when
+    too few gaps recur to tell)."""
+    size = max((w.size for w in words), default=7.0)
     gaps = []
     for line in lines if lines is not None else group_lines(words):
         for a, b in zip(line.words, line.words[1:]):
@@ -79,15 +95,35 @@ def _phrase_gap(words: list[Word], lines: list[Line] | None = None) -> float:
     for i, g in enumerate(gaps):
         j = bisect.bisect_right(gaps, g + 0.3, lo=i)
         if j - i >= 2:
-            space = gaps[(i + j - 1) // 2]
-            return max(0.5 * size, 1.25 * space)
-    # Too few gaps to measure (a one-row chunk): a monospaced font's space is its advance.
-    advances = [(w.x1 - w.x0) / len(w.text) for w in words if len(w.text) >= 3]
-    if len(advances) >= 3:
-        mean = sum(advances) / len(advances)
-        if mean > 0 and max(abs(a - mean) for a in advances) < 0.06 * mean:
-            return max(0.5 * size, 1.25 * mean)
-    return 0.5 * size
+            return gaps[(i + j - 1) // 2]
+    return None
+
+
+def _split_at_column_starts(phrases: list[Line], space: float | None) -> list[Line]:
+    """Phrases split where a word starts at the left edge that three or more other phrases start at.
+
+    A column set close to the one before it ("GSDMA" 3 pt before "Phosphorylation") leaves
+    less than the phrase gap between them, but its cells still start flush at its edge: where
+    a word set wider apart than a word space from the one before it starts exactly there, a
+    new cell starts. A wrapped line that happens to pass the edge is set at word spaces.
+    """
+    if space is None:
+        return phrases
+    starts = sorted(p.x0 for p in phrases)
+
+    def edge(x: float) -> bool:
+        return bisect.bisect_right(starts, x + 0.6) - bisect.bisect_left(starts, x - 0.6) >= 3
+
+    out: list[Line] = []
+    for p in phrases:
+        current = [p.words[0]]
+        for a, b in zip(p.words, p.words[1:]):
+            if b.x0 - a.x1 > 1.5 * space and edge(b.x0):
+                out.append(Line(current))
+                current = []
+            current.append(b)
+        out.append(Line(current))
+    return out
 
 
 def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float]], list[Line]]:
@@ -101,7 +137,8 @@ def _columns_and_strays(body_words: list[Word]) -> tuple[list[tuple[float, float
         return [], []
     lines = group_lines(body_words)
     gap = _phrase_gap(body_words, lines)
-    phrases = [p for line in lines for p in split_line(line, gap)]
+    phrases = _split_at_column_starts([p for line in lines for p in split_line(line, gap)],
+                                      _word_space(body_words, lines))
     strays: list[Line] = []
     kept = list(range(len(phrases)))
     if len(phrases) >= 8:
@@ -325,9 +362,13 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     labels, groups = header_labels(header_words, columns)
     rule_ys = sorted({s[0] if isinstance(s, tuple) else s for s in separators})
     n_lines = len(group_lines([w for ws in body_cols.values() for w in ws]))
+    row_step = _row_leading(body_cols, size)
+    if row_step is not None:
+        max_pitch = row_step  # wraps at the tighter leading, rows at the looser one
     # Rules or shading that part groups of rows (not every row): the rows inside a group are
     # told apart as if there were none.
-    if len(rule_ys) < 0.3 * n_lines and not _rows_set_apart(body_cols, pitch, size, rule_ys, len(columns)):
+    if row_step is None and len(rule_ys) < 0.3 * n_lines and not _rows_set_apart(
+            body_cols, pitch, size, rule_ys, len(columns)):
         rows = _rows_by_line(body_cols, pitch, rule_ys, stray_ids)
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
@@ -378,6 +419,7 @@ def _stacked_values(col_lines: dict[int, list[Line]], max_pitch: float, rule_ys:
     for lines in col_lines.values():
         for a, b in zip(lines, lines[1:]):
             if (b.top - a.top <= max_pitch and _is_value(a.text) and _is_value(b.text)
+                    and not _OPEN_END_RE.search(a.text)  # "38, 41, 60," goes on: a wrapped list
                     and not any(a.bottom - 1.0 <= y <= b.top + 1.0 for y in rule_ys)):
                 ys.add(round((a.bottom + b.top) / 2, 1))
     return sorted(ys)
@@ -409,6 +451,40 @@ def _centred_labels(rows: list[ChunkRow], pitch: float, rule_ys: list[float]) ->
             continue
         out.append(row)
     return out
+
+
+def _row_leading(body_cols: dict[int, list[Word]], size: float) -> float | None:
+    """The step between two lines from which on they are two rows, where rows and wrapped
+    lines are set at two leadings a point or so apart; None when they are not.
+
+    Some tables set rows without rules or blank lines, only a little looser than the lines
+    of a wrapped cell (9.8 pt against 8.7 pt): less than the 0.3 em by which rows set apart
+    by white space are told from wraps. The steps between consecutive lines then fall into
+    two tight clusters with a clear gap between them, both within normal leading (a blank
+    line between groups of rows is no leading). The tighter cluster must be wrapped lines:
+    many of the lines it reaches fill fewer columns than the line above them (a row of the
+    same columns set tight is no wrap, whatever its leading).
+    """
+    owner = {id(w): col for col, ws in body_cols.items() for w in ws}
+    lines = group_lines([w for ws in body_cols.values() for w in ws])
+    pairs = [(b.top - a.top, a, b) for a, b in zip(lines, lines[1:])
+             if 1.0 * size <= b.top - a.top <= 1.6 * size]
+    if len(pairs) < 6:
+        return None
+    steps = sorted(st for st, _, _ in pairs)
+    gap, k = max((b - a, i + 1) for i, (a, b) in enumerate(zip(steps, steps[1:])))
+    low, high = steps[:k], steps[k:]
+    if (len(low) < 3 or len(high) < 3 or gap < 0.1 * size or high[0] - low[0] > 0.3 * size
+            or gap < 2 * (low[-1] - low[0]) or gap < 2 * (high[-1] - high[0])):
+        return None
+    threshold = (low[-1] + high[0]) / 2
+
+    def filled(line: Line) -> set[int]:
+        return {owner[id(w)] for w in line.words}
+
+    wraps = [(a, b) for st, a, b in pairs if st < threshold]
+    fewer = sum(1 for a, b in wraps if len(filled(b)) < len(filled(a)))
+    return threshold if fewer >= 0.3 * len(wraps) else None
 
 
 def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float, rule_ys: list[float],

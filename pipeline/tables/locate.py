@@ -504,13 +504,17 @@ def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
     """
     lines = group_lines(page.words)
     phrases = _phrases(page, lines)
-    captions = _without_repeated_labels(find_captions(page, body_size, phrases))
+    captions = find_captions(page, body_size, phrases)
     chunks: list[TableChunk] = []
     taken: list[BBox] = []
     for index, caption in enumerate(captions):
         cap = caption.bbox
+        if any(_overlaps(cap, b) for b in taken):
+            continue  # a note of the table above that repeats its label ("Table 2: The sites ...")
         size = caption.lines[0].size
-        below_limit = captions[index + 1].bbox[1] if index + 1 < len(captions) else page.height
+        # A line under the caption that repeats its label does not end the table: it may be its note.
+        following = [c for c in captions[index + 1:] if c.label is None or c.label != caption.label or c.continued]
+        below_limit = following[0].bbox[1] if following else page.height
         above_limit = max([c.bbox[3] for c in captions[:index]] + [b[3] for b in taken] + [0.0])
         cap_x1 = max(cap[2], page.width - cap[0]) if cap[2] - cap[0] < 0.5 * page.width else cap[2]
         others = [c.bbox for c in captions if c is not caption]
@@ -530,21 +534,6 @@ def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
         chunks.append(chunk)
         taken.append(chunk.bbox)
     return chunks
-
-
-def _without_repeated_labels(captions: list[Caption]) -> list[Caption]:
-    """The page's captions, less the lines that repeat the label of a caption above them.
-
-    A table's note may start with the table's own label ("Table 2: The PTMs sites ... are
-    indicated"): it names no new table; it is a note of the table its label names.
-    """
-    out: list[Caption] = []
-    for caption in captions:
-        if caption.label is not None and not caption.continued and any(
-                c.label == caption.label and not c.continued for c in out):
-            continue
-        out.append(caption)
-    return out
 
 
 def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]) -> list[TableChunk]:
