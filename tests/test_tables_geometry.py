@@ -429,6 +429,8 @@ def test_a_bold_heading_set_tight_above_a_row_is_a_row_of_its_own():
     header, body, separators = _mdpi_like_body(bold_headings=False)
     rows = _texts(parse_chunk_grid(header, body, separators), 4)
     assert any("Transporter KAP NTPase domain protein" in cell for r in rows for cell in r)  # same weight: one cell
+
+
 def _literature_rows(top: float, steps_and_cells: list[tuple[float, list[tuple[float, str]]]],
                      size: float = 7.0) -> list[Word]:
     words, y = [], top
@@ -457,8 +459,10 @@ _LITERATURE = [
 
 
 def test_rows_set_a_point_looser_than_wrapped_lines_are_rows():
+    """The leadings part rows from wraps; a cell's item set in bold stays in its cell."""
     header = _line([(60, "Gene"), (_PTM, "PTM"), (200, "Sites"), (280, "Effect")], 90, size=7.0)
-    grid = parse_chunk_grid(header, _literature_rows(100, _LITERATURE), [])
+    body = [replace(w, bold=w.text in ("C39,", "C57(M)")) for w in _literature_rows(100, _LITERATURE)]
+    grid = parse_chunk_grid(header, body, [])
     assert grid.labels == ["Gene", "PTM", "Sites", "Effect"]
     assert _texts(grid, 4) == [
         ["GSDMA", "Phosphorylation", "T8(H)", "Inhibit oligomerization"],

@@ -265,17 +265,21 @@ def _weight(line: Line) -> bool | None:
     return bold.pop() if len(bold) == 1 else None
 
 
-def _fragments(lines: list[Line], max_pitch: float, separators: list[float]) -> list[Fragment]:
+def _fragments(lines: list[Line], max_pitch: float, separators: list[float],
+               weight_parts: bool = True) -> list[Fragment]:
     """A column's lines grouped into cells: lines at the line pitch, no separator between them,
     set in the same weight (a bold group heading right above a row in regular type is a cell
-    of its own, however tight it is set)."""
+    of its own, however tight it is set).
+
+    Without *weight_parts* (rows and wraps told apart by their leadings) the weight does not
+    part lines: a cell may set some of its items in bold ("Caspase-1" among regular items)."""
     frags: list[Fragment] = []
     for line in lines:
         if frags:
             prev = frags[-1].lines[-1]
             crosses = any(prev.bottom - 1.0 <= y <= line.top + 1.0 for y in separators)
             weights = {_weight(prev), _weight(line)}
-            crosses = crosses or weights == {True, False}
+            crosses = crosses or (weight_parts and weights == {True, False})
             if line.top - prev.top <= max_pitch and not crosses:
                 frags[-1].lines.append(line)
                 continue
@@ -374,7 +378,8 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                          spanning_columns=set(), unparsed=[p.text for p in strays])
     # Two values one above the other in a column are two rows: a number does not wrap.
     stacked = _stacked_values(col_lines, max_pitch, rule_ys)
-    col_frags = {i: _fragments(lines, max_pitch, _column_separators(separators, columns[i]) + stacked)
+    col_frags = {i: _fragments(lines, max_pitch, _column_separators(separators, columns[i]) + stacked,
+                               weight_parts=row_step is None)
                  for i, lines in col_lines.items()}
 
     tops = sorted(f.top for frags in col_frags.values() for f in frags)
