@@ -51,8 +51,9 @@ from tests.realworld.scoring import (
 # each reach into it, and a bold heading set tight above a row is a row of its own (MDPI 46.8% -> 94.5%).
 # Articles 87.0% (ICDAR 94.3%) once a note repeating its table's label is the table's footnote, rows
 # set a point looser than wrapped lines are rows, and a column set closer than the phrase gap to
-# the one before it still starts where its cells start (IJBS review 37.4% -> 92.6%).
-FLOORS = {"icdar2013": 0.935, "articles": 0.86}
+# the one before it still starts where its cells start (IJBS review 37.4% -> 92.6%); 88.0% (ICDAR 94.4%)
+# once words that touch (split where bold and regular glyphs meet) print as one word in a cell.
+FLOORS = {"icdar2013": 0.935, "articles": 0.87}
 
 
 @pytest.fixture(scope="module")

@@ -502,3 +502,16 @@ def test_a_note_that_repeats_the_table_label_ends_the_table():
     assert len(tables[0].rows) == 8
     assert tables[0].footnote.startswith("Table 2: The sites")
     assert chunks[0].bbox[3] < bottom + 20  # the text under the note is no part of the table
+
+
+def test_words_that_touch_are_one_word_in_a_cell():
+    """A bold "Q246" and the regular ";" after it are read as two words (split where the weight
+    changes); set without a gap they print as "Q246;", and a word space still parts words."""
+    from pipeline.records import Line
+    from pipeline.tables.assemble import printed_text
+
+    words = [Word("(GSDMA:", 60.0, 100, 85.0, 107, "Helvetica-Bold", 7.0, 1, bold=True),
+             Word("Q246", 86.7, 100, 103.0, 107, "Helvetica-Bold", 7.0, 1, bold=True),
+             Word(";", 103.0, 100, 104.8, 107, "Helvetica", 7.0, 1),
+             Word("Unknown)", 106.5, 100, 135.0, 107, "Helvetica", 7.0, 1)]
+    assert printed_text(Line(words)) == "(GSDMA: Q246; Unknown)"

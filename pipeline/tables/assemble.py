@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from pipeline.records import Cell, Table, TableRow, join_cell_lines
+from pipeline.records import Cell, Line, Table, TableRow, join_cell_lines
 from pipeline.registry_ids import registries
 from pipeline.tables.grid import ChunkGrid, match_columns
 from pipeline.tables.locate import TableChunk
@@ -38,6 +38,18 @@ def _chunk_column_map(first: ChunkGrid, grid: ChunkGrid, warnings: list[str], wh
             match = min(range(len(first.columns)), key=lambda j: abs(first.columns[j][0] - x0))
         mapping.append(match)
     return mapping
+
+
+def printed_text(line: Line) -> str:
+    """A cell line's text as printed: words that touch join without a space.
+
+    Words are set apart by a space or a gap of at least 0.15 em; two words closer than
+    that were split where bold and regular glyphs meet (a bold "Q246" and its ";").
+    """
+    out = line.words[0].text
+    for a, b in zip(line.words, line.words[1:]):
+        out += ("" if b.x0 - a.x1 < 0.1 * max(a.size, b.size) else " ") + b.text
+    return out
 
 
 def table_name(chunk: TableChunk) -> str:
@@ -81,7 +93,7 @@ def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]], number: int) -> T
                 if target is None:
                     continue
                 key, spec = specs[target]
-                lines = [ln.text for ln in frag.lines]
+                lines = [printed_text(ln) for ln in frag.lines]
                 if key in cells:  # two printed columns mapped onto one: keep both texts
                     cells[key].lines += lines
                     continue
