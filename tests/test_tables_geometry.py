@@ -515,3 +515,33 @@ def test_words_that_touch_are_one_word_in_a_cell():
              Word(";", 103.0, 100, 104.8, 107, "Helvetica", 7.0, 1),
              Word("Unknown)", 106.5, 100, 135.0, 107, "Helvetica", 7.0, 1)]
     assert printed_text(Line(words)) == "(GSDMA: Q246; Unknown)"
+
+
+def _panel_labels() -> list[Word]:
+    """Columns of short labels and numbers, as a figure's panels print them over their plots."""
+    words = _line([(60, "WT"), (200, "L90V"), (280, "H95Q"), (360, "S181N")], 300)
+    for i in range(6):
+        words += _line([(60, f"{i + 1}.0"), (200, f"{10 + i}.5"), (280, f"{20 + i}.5"), (360, f"{30 + i}.5")],
+                       311 + 11 * i)
+    return words
+
+
+def test_labels_over_a_figures_art_above_its_caption_are_no_table():
+    picture = [(50.0, 290.0, 450.0, 390.0)]  # the panels' art behind their labels
+    caption = _line([(60, "Fig. 4 | Key residues in the binding pocket.")], 400, font="Helvetica-Bold")
+    page = _page(_panel_labels() + caption)
+    page.graphics = picture
+    tables, _ = extract_tables(_doc([page]))
+    assert tables == []
+    # The same columns with no art: a table (nothing says figure).
+    tables, _ = extract_tables(_doc([_page(_panel_labels() + caption)]))
+    assert len(tables) == 1
+
+
+def test_a_table_with_running_text_between_it_and_a_figures_caption_stays_a_table():
+    text = _prose_line(60, 450, 390, 0) + _prose_line(60, 450, 401, 20)
+    caption = _line([(60, "Figure 5. Survival by arm.")], 430, font="Helvetica-Bold")
+    page = _page(_panel_labels() + text + caption)
+    page.graphics = [(50.0, 290.0, 450.0, 300.0)]  # a logo or icon in the table's first row
+    tables, _ = extract_tables(_doc([page]))
+    assert len(tables) == 1

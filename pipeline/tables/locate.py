@@ -26,6 +26,9 @@ CAPTION_RE = re.compile(
     r"(?P<num>(?:[A-Z]{1,3}[-.]?)?\d+(?:[.-]\d+)*[a-z]?(?![\w-])|[IVXLC]+(?![\w-])|[A-Z](?![\w-]))?"
     r"(?P<dot>\.)?\s*(?P<cont>\((?i:continued|cont(?:'d|\.)?)\))?\s*(?P<sep>[.:\u2013\u2014|-])?\s*(?P<title>.*)$"
 )
+# A figure's caption: "Fig. 2 |", "Figure 1.", "FIG 3:" (a delimiter, or a bold label, tells it
+# from a sentence that starts with "Figure 1 shows").
+FIGURE_CAPTION_RE = re.compile(r"^(?i:fig\.?|figure)\s*\d+[A-Za-z]?\s*(?P<sep>[.:|\u2013\u2014-])?")
 CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
 MAX_HEADER_LINES = 4  # lines of a header set between a caption and the table's first rule
@@ -552,6 +555,8 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
         caption, below = _nearest_caption(region, free)
         if caption is None and not _drawn(page, region) and region.columns < 3 and region.numeric < 0.3:
             continue  # two columns of words, nothing drawn, no caption: an author block, a form
+        if caption is None and _in_a_figure(page, region, phrases, body_size):
+            continue  # a figure's labels, set in columns over its art
         if caption is not None:
             free.remove(caption)
             key = caption.label if caption.label is not None else f"p{page.number}.g{k + 1}"
@@ -561,6 +566,44 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
         chunk = _make_chunk(page, key, caption, ext, limit, below, found_by="geometry")
         chunks.append(chunk)
     return chunks
+
+
+def _in_a_figure(page: PageLayout, region, phrases: list[Line], body_size: float) -> bool:
+    """Text over art with a figure's caption ("Fig. 2 |", "Figure 1.") as the next caption below
+    (or above) it, and no running text between: the labels of a figure's panels.
+
+    A figure's art may be one picture behind all its labels, or plots, boxes and arrows among
+    them; either way some of it lies in the region or right next to it. A table set above or below a figure has
+    its own caption, or running text between it and the figure's caption, or no art in it.
+    """
+    x0, top, x1, bottom = region.bbox
+    m = 1.5 * region.size  # labels set right under (or over) a picture count as over it
+
+    def meets(b) -> bool:
+        return b[0] < x1 and x0 < b[2] and b[1] < bottom + m and top - m < b[3]
+
+    if not (any(meets(g) for g in page.graphics) or any(meets(f.bbox) for f in page.fills)
+            or any(meets((r.x0, r.top, r.x1, r.bottom)) for r in page.rules)):
+        return False
+    column = [p for p in phrases if h_overlap(p.x0, p.x1, x0, x1) > 0]
+
+    def is_prose(p: Line) -> bool:
+        return len(p.words) >= 8 and p.x1 - p.x0 > 0.5 * (x1 - x0) and p.size >= body_size - 0.3
+
+    def is_figure_caption(p: Line) -> bool:
+        m = FIGURE_CAPTION_RE.match(p.text)
+        return bool(m and (m.group("sep") or p.words[0].bold))
+
+    below = group_lines([w for p in column if p.top >= bottom - 1 for w in p.words])
+    above = group_lines([w for p in column if p.bottom <= top + 1 for w in p.words])[::-1]
+    for lines in (below, above):
+        for line in lines:
+            parts = split_line(line, 1.5 * line.size)
+            if any(is_figure_caption(p) for p in parts):
+                return True
+            if any(is_prose(p) or parse_caption(p.text) for p in parts):
+                break
+    return False
 
 
 def _drawn(page: PageLayout, region) -> bool:
