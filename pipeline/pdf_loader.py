@@ -34,6 +34,7 @@ from pipeline.errors import (
     ReviewExtractError,
 )
 from pipeline.fonts import FontStyle, base_font_name, differ_in_weight, mark_weights, page_font_styles, style_from_name
+from pipeline.glyph_recovery import GlyphRecovery
 from pipeline.parallel import worker_processes
 from pipeline.records import BBox, Fill, PageLayout, Rule, Word
 from pipeline.versioning import file_sha256
@@ -485,10 +486,14 @@ def _form_clip(figure: LTFigure, forms: dict) -> tuple[float, float, float, floa
     return (min(xs), min(ys), max(xs), max(ys))
 
 
-def _page_layout(page, number: int) -> LoadedPage:
-    """One page's words, rules, fills and art, its dominant text direction turned upright."""
+def _page_layout(page, number: int, recovery: GlyphRecovery | None = None) -> LoadedPage:
+    """One page's words, rules, fills and art, its dominant text direction turned upright.
+
+    *recovery* names the glyphs the text layer leaves unnamed, from their fonts (once per font
+    for the pages it reads)."""
     objects = page_objects(page)
     chars = objects.get("char", [])
+    (recovery or GlyphRecovery()).fix_page(page, chars)
     fonts = page_font_styles(page)
     counts = {0: 0, 90: 0, 180: 0, 270: 0}
     angles = []
@@ -653,9 +658,10 @@ def _read_pages(page_list, offset: int, total: int, path: Path, deadline: Deadli
     pages: list[PageLayout] = []
     warnings: list[str] = []
     failed = 0
+    recovery = GlyphRecovery()
     for index, page in enumerate(page_list, start=offset):
         try:
-            layout = _page_layout(page, index + 1)
+            layout = _page_layout(page, index + 1, recovery)
         except ReviewExtractError:
             raise
         except Exception as exc:
@@ -670,7 +676,7 @@ def _read_pages(page_list, offset: int, total: int, path: Path, deadline: Deadli
             deadline.check(f"{path}: reading page {index + 1} of {total}")
         if progress:
             progress(index + 1, total)
-    return pages, warnings, failed
+    return pages, warnings + recovery.notes(), failed
 
 
 def load_pdf(path: str | Path, password: str | None = None,
