@@ -278,12 +278,15 @@ def _words_from_chars(chars: list[dict], page_number: int, fonts: dict[str, Font
     raw = extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, y_tolerance=3, y_tolerance_ratio=0.3,
                         keep_blank_chars=False, use_text_flow=False, return_chars=True)
     words = []
-    for w in _split_at_weight_changes(raw, fonts):
+    split = _split_at_weight_changes(raw, fonts)
+    for w in split:
         glyphs = w["chars"]
         text = w["text"]
-        if len(glyphs) == 1 and _CID_RE.match(text):
-            # A lone glyph without a Unicode mapping, set apart from the text around it,
-            # is a list bullet (the common case in publishers' PDFs): written as "•".
+        if len(glyphs) == 1 and _CID_RE.match(text) and not _follows_text(w, split, glyphs[0]["size"]):
+            # A lone glyph without a Unicode mapping (its font did not name it either), set
+            # apart from the text around it and opening its line, is a list bullet (the common
+            # case in publishers' PDFs): written as "•". Between words ("596 ? 2") it is left
+            # unnamed, for the table self-check to report.
             text = "\u2022"
         text = normalise_text(text)
         if not text.strip():
@@ -306,6 +309,13 @@ def _words_from_chars(chars: list[dict], page_number: int, fonts: dict[str, Font
         words.append(Word(text=text, x0=x0, top=top, x1=w["x1"], bottom=bottom,
                           fontname=base_font_name(_font(glyphs)), size=round(size, 2), page=page_number))
     return words
+
+
+def _follows_text(word: dict, words: list[dict], size: float) -> bool:
+    """Whether another word ends less than an em before *word* on its line."""
+    middle = (word["top"] + word["bottom"]) / 2
+    return any(other is not word and other["top"] <= middle <= other["bottom"]
+               and 0 <= word["x0"] - other["x1"] <= size for other in words)
 
 
 def _drop_cap(glyphs: list[dict]) -> bool:

@@ -69,3 +69,17 @@ def test_a_glyph_no_reference_resembles_stays_unnamed_and_flagged():
         chars = [c for c in page.chars if c["text"] == "(cid:4)"]
         GlyphRecovery().fix_page(page, chars)
         assert chars and all(UNREADABLE_RE.search(c["text"]) for c in chars)
+
+
+def _glyph(text: str, x0: float, width: float = 5.0, top: float = 100.0, size: float = 10.0) -> dict:
+    return {"text": text, "x0": x0, "x1": x0 + width, "top": top, "bottom": top + size, "size": size,
+            "fontname": "F", "upright": True, "doctop": top, "matrix": (size, 0, 0, size, x0, 700 - top)}
+
+
+def test_a_lone_unnamed_glyph_is_a_bullet_only_where_it_opens_its_line():
+    from pipeline.pdf_loader import _words_from_chars
+
+    bullet_line = [_glyph("(cid:7)", 50), *(_glyph(c, 62 + 5 * i) for i, c in enumerate("Item"))]
+    between = [_glyph("5", 50), _glyph("9", 55), _glyph("(cid:4)", 63), _glyph("2", 71)]
+    assert [w.text for w in _words_from_chars(bullet_line, 1, {})] == ["\u2022", "Item"]
+    assert [w.text for w in _words_from_chars(between, 1, {})] == ["59", "(cid:4)", "2"]
