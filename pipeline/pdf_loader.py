@@ -275,7 +275,7 @@ def _words_from_chars(chars: list[dict], page_number: int, fonts: dict[str, Font
         return []
     # Glyphs of one line may sit up to ~0.3 em apart vertically: a symbol font without a
     # descent (quotes, bullets) is boxed a quarter em higher than the text around it.
-    raw = extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, y_tolerance=3, y_tolerance_ratio=0.3,
+    raw = extract_words(_scripts_on_their_line(chars), x_tolerance_ratio=WORD_GAP_RATIO, y_tolerance=3, y_tolerance_ratio=0.3,
                         keep_blank_chars=False, use_text_flow=False, return_chars=True)
     words = []
     split = _split_at_weight_changes(raw, fonts)
@@ -309,6 +309,32 @@ def _words_from_chars(chars: list[dict], page_number: int, fonts: dict[str, Font
         words.append(Word(text=text, x0=x0, top=top, x1=w["x1"], bottom=bottom,
                           fontname=base_font_name(_font(glyphs)), size=round(size, 2), page=page_number))
     return words
+
+
+SCRIPT_SIZE = (0.5, 0.85)  # sub- and superscripts are set at this share of their line's size
+SCRIPT_GAP = 0.15  # ... and touch the glyph before them (in em of the line's size)
+
+
+def _scripts_on_their_line(chars: list[dict]) -> list[dict]:
+    """Sub- and superscripts (smaller glyphs set right after a glyph, lowered or raised) are
+    boxed from the top of the glyph they follow, so they stay in its word ("FV/FM", "spike-1",
+    "Proteina") instead of starting a line of their own; their other coordinates are kept."""
+    out = list(chars)
+    anchor: dict | None = None
+    previous: dict | None = None
+    for i, c in enumerate(chars):
+        if not c["text"].strip():
+            anchor = previous = None
+            continue
+        if (anchor is not None and previous is not None
+                and SCRIPT_SIZE[0] < c["size"] / max(anchor["size"], 1e-6) < SCRIPT_SIZE[1]
+                and abs(c["x0"] - previous["x1"]) <= SCRIPT_GAP * anchor["size"]
+                and c["bottom"] > anchor["top"] and c["top"] < anchor["bottom"] and c["top"] != anchor["top"]):
+            out[i] = dict(c, top=anchor["top"])
+        else:
+            anchor = c
+        previous = c
+    return out
 
 
 def _follows_text(word: dict, words: list[dict], size: float) -> bool:

@@ -83,3 +83,17 @@ def test_a_lone_unnamed_glyph_is_a_bullet_only_where_it_opens_its_line():
     between = [_glyph("5", 50), _glyph("9", 55), _glyph("(cid:4)", 63), _glyph("2", 71)]
     assert [w.text for w in _words_from_chars(bullet_line, 1, {})] == ["\u2022", "Item"]
     assert [w.text for w in _words_from_chars(between, 1, {})] == ["59", "(cid:4)", "2"]
+
+
+def test_a_subscript_stays_in_the_word_it_follows():
+    from pipeline.pdf_loader import _words_from_chars
+
+    f_v = [_glyph("F", 100, 4.4, top=86.2, size=8.0), _glyph("V", 104.4, 4.2, top=89.7, size=5.3),
+           _glyph("/", 108.6, 2.6, top=86.2, size=8.0), _glyph("F", 111.2, 4.4, top=86.2, size=8.0),
+           _glyph("M", 115.6, 5.3, top=89.7, size=5.3)]
+    for g in f_v:
+        g["bottom"] = g["top"] + g["size"]
+    assert [w.text for w in _words_from_chars(f_v, 1, {})] == ["FV/FM"]
+    # A smaller glyph set apart from the word before it is a word of its own.
+    apart = [_glyph("F", 100, 4.4, top=86.2, size=8.0), _glyph("V", 110, 4.2, top=89.7, size=5.3)]
+    assert [w.text for w in _words_from_chars(apart, 1, {})] == ["F", "V"]
