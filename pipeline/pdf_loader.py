@@ -288,6 +288,8 @@ def _words_from_chars(chars: list[dict], page_number: int, fonts: dict[str, Font
             # case in publishers' PDFs): written as "•". Between words ("596 ? 2") it is left
             # unnamed, for the table self-check to report.
             text = "\u2022"
+        if any(c["text"] in _SPACING_ACCENTS for c in glyphs):
+            text = _with_accents_composed(glyphs, text)
         text = normalise_text(text)
         if not text.strip():
             continue
@@ -309,6 +311,42 @@ def _words_from_chars(chars: list[dict], page_number: int, fonts: dict[str, Font
         words.append(Word(text=text, x0=x0, top=top, x1=w["x1"], bottom=bottom,
                           fontname=base_font_name(_font(glyphs)), size=round(size, 2), page=page_number))
     return words
+
+
+# Spacing accents a text layer may set as glyphs of their own over a letter ("A" + "˚" for Å).
+_SPACING_ACCENTS = {"˚": "\u030a", "¨": "\u0308", "´": "\u0301", "`": "\u0300", "ˆ": "\u0302",
+                    "˜": "\u0303", "¸": "\u0327", "ˇ": "\u030c", "¯": "\u0304"}
+
+
+def _with_accents_composed(glyphs: list[dict], text: str) -> str:
+    """The word's text with each spacing accent drawn over (or under) a letter composed with it
+    ("A˚" -> "Å"), when the pair has a precomposed character; other accents stay as printed."""
+    out: list[str] = []
+    used: set[int] = set()
+    for i, c in enumerate(glyphs):
+        if i in used:
+            continue
+        mark = _SPACING_ACCENTS.get(c["text"])
+        if mark is None:
+            out.append(c["text"])
+            continue
+        width = max(c["x1"] - c["x0"], 1e-6)
+        for j in (i + 1, i - 1):
+            if 0 <= j < len(glyphs) and j not in used and glyphs[j]["text"].isalpha() and len(glyphs[j]["text"]) == 1:
+                letter = glyphs[j]
+                overlap = min(c["x1"], letter["x1"]) - max(c["x0"], letter["x0"])
+                composed = unicodedata.normalize("NFC", letter["text"] + mark)
+                if overlap > 0.5 * width and len(composed) == 1:
+                    if j == i - 1:
+                        out[-1] = composed
+                    else:
+                        out.append(composed)
+                        used.add(j)
+                    break
+        else:
+            out.append(c["text"])
+    composed_text = "".join(out)
+    return composed_text if len(composed_text) < len(text) else text
 
 
 SCRIPT_SIZE = (0.5, 0.85)  # sub- and superscripts are set at this share of their line's size

@@ -97,3 +97,14 @@ def test_a_subscript_stays_in_the_word_it_follows():
     # A smaller glyph set apart from the word before it is a word of its own.
     apart = [_glyph("F", 100, 4.4, top=86.2, size=8.0), _glyph("V", 110, 4.2, top=89.7, size=5.3)]
     assert [w.text for w in _words_from_chars(apart, 1, {})] == ["F", "V"]
+
+
+def test_a_spacing_accent_drawn_over_a_letter_is_composed_with_it():
+    from pipeline.pdf_loader import _words_from_chars
+
+    ring_first = [_glyph("(", 80, 2.5), _glyph("˚", 84.5, 4.3, top=99.0), _glyph("A", 83.0, 7.0),
+                  _glyph(")", 90.0, 2.5)]
+    assert [w.text for w in _words_from_chars(ring_first, 1, {})] == ["(Å)"]
+    # An accent beside a letter, not over it, is left as printed.
+    beside = [_glyph("A", 80, 7.0), _glyph("˚", 87.5, 4.3)]
+    assert [w.text for w in _words_from_chars(beside, 1, {})] == ["A˚"]
