@@ -178,7 +178,7 @@ def test_time_limit_interrupts_a_page_that_hangs(bad, tmp_path, monkeypatch):
     from flows.extract import run_extraction
     from pipeline import pdf_loader
 
-    def stuck(page, number):
+    def stuck(page, number, *rest):
         _time.sleep(60)
 
     monkeypatch.setattr(pdf_loader, "_page_layout", stuck)
