@@ -53,7 +53,10 @@ from tests.realworld.scoring import (
 # set a point looser than wrapped lines are rows, and a column set closer than the phrase gap to
 # the one before it still starts where its cells start (IJBS review 37.4% -> 92.6%); 88.0% (ICDAR 94.4%)
 # once words that touch (split where bold and regular glyphs meet) print as one word in a cell.
-FLOORS = {"icdar2013": 0.935, "articles": 0.87}
+# Articles 91.8% (ICDAR 94.4%) once glyphs the text layer leaves unnamed are named from their font
+# (PLOS stars from a TeX symbol font), sub/superscripts stay in their word and spacing accents over
+# a letter are composed ("FV/FM", "Rpim", "Å": RSC Table 2 23 -> 50 of 55 cells).
+FLOORS = {"icdar2013": 0.935, "articles": 0.91}
 
 
 @pytest.fixture(scope="module")
