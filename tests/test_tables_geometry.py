@@ -12,7 +12,7 @@ from pipeline.pdf_loader import LoadedDocument
 from pipeline.records import PageLayout, Rule, Word
 from pipeline.tables import extract_tables
 from pipeline.tables.grid import parse_chunk_grid
-from pipeline.tables.locate import parse_caption
+from pipeline.tables.locate import parse_caption, parse_float_caption
 from pipeline.tables.regions import find_regions
 
 SIZE = 9.0
@@ -545,3 +545,77 @@ def test_a_table_with_running_text_between_it_and_a_figures_caption_stays_a_tabl
     page.graphics = [(50.0, 290.0, 450.0, 300.0)]  # a logo or icon in the table's first row
     tables, _ = extract_tables(_doc([page]))
     assert len(tables) == 1
+
+
+@pytest.mark.parametrize("text, label", [
+    ("Figure 2: Regularization", "2"),
+    ("Fig. 1 Inhibition of currents", "1"),
+    ("FIG 3 MIC fold change", "3"),
+    ("FIGURE 1. Median household income", "1"),
+    ("Figure 15 (data until 7 July 2010)", "15"),
+    ("Algorithm 1 SGD: int I, T", "1"),
+    ("Box 2. Definitions", "2"),
+])
+def test_other_floats_captions_are_read(text, label):
+    parsed = parse_float_caption(text)
+    assert parsed is not None and parsed[0] == label
+    assert parse_caption(text) is None
+
+
+@pytest.mark.parametrize("text", ["Figure 2 shows the response rates", "Figures 15-19 represent", "Boxes were"])
+def test_sentences_about_figures_are_not_their_captions(text):
+    assert parse_float_caption(text) is None
+
+
+def test_a_charts_labels_over_its_caption_are_not_a_table():
+    """Tick labels and a legend stand in columns; the figure caption under them, with nothing
+    but the art between, says they are a figure's."""
+    words = _prose_line(60, 530, 60, 0) + _prose_line(60, 530, 72, 4) + _numeric_table(120)
+    words += _line([(60, "Figure 3: Cases by region and year")], 260)
+    words += _prose_line(60, 530, 300, 2) + _prose_line(60, 530, 312, 6)
+    page = _page(words)
+    page.graphics = [(90.0, 125.0, 420.0, 200.0)]  # the plot's curves among its labels
+    tables, _ = extract_tables(_doc([page]))
+    assert tables == []
+
+
+def test_a_figure_caption_above_the_columns_claims_them():
+    words = _line([(60, "FIGURE 1. Median income by region")], 100) + _numeric_table(140)
+    words += _prose_line(60, 530, 260, 2) + _prose_line(60, 530, 272, 6)
+    page = _page(words)
+    page.graphics = [(90.0, 145.0, 420.0, 220.0)]
+    tables, _ = extract_tables(_doc([page]))
+    assert tables == []
+
+
+def test_a_figure_caption_beyond_running_text_leaves_the_table():
+    """The caption belongs to a figure further down: the paragraph between parts them."""
+    words = _numeric_table(100) + _prose_line(60, 530, 200, 0) + _prose_line(60, 530, 212, 4)
+    words += _line([(60, "Figure 3: Cases by region and year")], 240)
+    tables, _ = extract_tables(_doc([_page(words)]))
+    assert len(tables) == 1 and len(tables[0].rows) == 6
+
+
+def test_a_list_of_abbreviations_is_not_a_table():
+    """Two columns of term and spelled-out words: capitals, digits, lower-case terms that are
+    the first letters of their words, a term with its qualifier."""
+    entries = [("HA", "Haemagglutinin", "IC50", "Concentration producing half-maximal block"),
+               ("het", "Heterozygous", "K ATP channel", "ATP-sensitive potassium channel"),
+               ("HI", "Hyperinsulinism", "Kir6.2", "Inwardly rectifying potassium channel 6.2"),
+               ("hom", "Homozygous", "SUR1", "Sulfonylurea receptor 1")]
+    words = _line([(60, "Abbreviations")], 100)
+    for i, (a, b, c, d) in enumerate(entries):
+        words += _line([(60, a), (120, b), (310, c), (380, d)], 112 + 12 * i)
+    assert find_regions(_page(words), [], _no_caption) == []
+
+
+def test_a_table_nearer_than_the_figure_caption_keeps_its_body():
+    """The table's caption and header stand above its body; a figure and its caption follow
+    below with nothing but art between: the body is the table's, not the figure's."""
+    words = _line([(60, "Table 2 Data collection statistics")], 60, size=10.0, font="Helvetica-Bold")
+    words += _line([(200, "Protein A")], 76) + _line([(60, "PDB ID"), (200, "7RY2")], 88)
+    words += _numeric_table(150)
+    words += _line([(60, "Fig. 3 Crystal structure of the protein")], 500)
+    words += _prose_line(60, 530, 540, 2) + _prose_line(60, 530, 552, 6)
+    tables, _ = extract_tables(_doc([_page(words)]))
+    assert sum(len(t.rows) for t in tables) >= 6

@@ -26,10 +26,15 @@ CAPTION_RE = re.compile(
     r"(?P<num>(?:[A-Z]{1,3}[-.]?)?\d+(?:[.-]\d+)*[a-z]?(?![\w-])|[IVXLC]+(?![\w-])|[A-Z](?![\w-]))?"
     r"(?P<dot>\.)?\s*(?P<cont>\((?i:continued|cont(?:'d|\.)?)\))?\s*(?P<sep>[.:\u2013\u2014|-])?\s*(?P<title>.*)$"
 )
-# A figure's caption: "Fig. 2 |", "Figure 1.", "FIG 3:" (a delimiter, or a bold label, tells it
-# from a sentence that starts with "Figure 1 shows").
-FIGURE_CAPTION_RE = re.compile(r"^(?i:fig\.?|figure)\s*\d+[A-Za-z]?\s*(?P<sep>[.:|\u2013\u2014-])?")
+# The captions of floats that are not tables: "Figure 2:", "Fig. 1 Inhibition of ...", "FIG 3 MIC ...",
+# "Algorithm 1 SGD: ...", "Box 2.". Aligned text next to one is a chart's axis and legend, a
+# diagram's boxes or pseudo-code, not a table ("Figure 2 shows ..." is a sentence, not a caption).
+FLOAT_CAPTION_RE = re.compile(
+    r"^(?i:fig(?:ure)?s?\.?|chart|graph|plate|map|scheme|algorithm|listing|procedure|box)\s*"
+    r"(?P<num>[A-Z]?\d+(?:[.-]\d+)*[a-z]?)(?![\w-])\.?\s*(?P<sep>[.:\u2013\u2014|-])?\s*(?P<title>.*)$"
+)
 CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
+PROSE_WORDS, PROSE_WIDTH = 5, 0.2  # a phrase of this many words, this share of the page wide, is running text
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
 MAX_HEADER_LINES = 4  # lines of a header set between a caption and the table's first rule
 Separator = tuple[float, float, float]  # (y, x0, x1): a rule or shading edge between rows
@@ -87,6 +92,15 @@ def parse_caption(text: str) -> tuple[str | None, bool, str] | None:
     return label, continued, title
 
 
+def parse_float_caption(text: str) -> tuple[str | None, bool, str] | None:
+    """(label, continued, title) of the caption of a figure, an algorithm or a box (not a
+    table), None when the line is not one."""
+    m = FLOAT_CAPTION_RE.match(text.strip())
+    if not m or (not m.group("sep") and m.group("title")[:1].islower()):
+        return None
+    return m.group("num"), False, m.group("title").strip()
+
+
 def _phrases(page: PageLayout, lines: list[Line] | None = None) -> list[Line]:
     """The page's lines split where a gap wider than 1.5 em separates two columns of text."""
     out = []
@@ -96,16 +110,17 @@ def _phrases(page: PageLayout, lines: list[Line] | None = None) -> list[Line]:
 
 
 def find_captions(page: PageLayout, body_size: float, phrases: list[Line] | None = None,
-                  any_face: bool = False) -> list[Caption]:
+                  any_face: bool = False, parse=parse_caption) -> list[Caption]:
     """Phrases that start with "Table N" set apart from body text (bold, or another size).
 
     With *any_face*, captions set in the body face too: only a table found next to one
-    tells such a caption from a line of a paragraph that starts with "Table 2".
+    tells such a caption from a line of a paragraph that starts with "Table 2". *parse*
+    reads another float's caption (:func:`parse_float_caption`).
     """
     captions = []
     phrases = phrases if phrases is not None else _phrases(page)
     for i, line in enumerate(phrases):
-        parsed = parse_caption(line.text)
+        parsed = parse(line.text)
         if not parsed:
             continue
         if not parsed[2]:  # "Table 6:" set apart from its title ("Number of ...") on the same line
@@ -113,7 +128,7 @@ def find_captions(page: PageLayout, body_size: float, phrases: list[Line] | None
                           and 0 < p.x0 - line.x1 < 4 * line.size), None)
             if title is not None:
                 line = Line(line.words + title.words)
-                parsed = parse_caption(line.text) or parsed
+                parsed = parse(line.text) or parsed
         first = line.words[0]
         if not (any_face or first.bold or abs(first.size - body_size) > 0.3):
             continue  # "Table 1 shows ..." inside a paragraph
@@ -125,7 +140,7 @@ def find_captions(page: PageLayout, body_size: float, phrases: list[Line] | None
                 break
             if (abs(nxt.size - line.size) < 0.3 and nxt.top > prev.top + 0.5 * line.size
                     and any(abs(nxt.x0 - w.x0) < 2 for w in line.words[:4])  # flush, or under the title
-                    and not parse_caption(nxt.text)):
+                    and not parse(nxt.text)):
                 cap_lines.append(nxt)
         label, continued, title = parsed
         extra = " ".join(ln.text for ln in cap_lines[1:])
@@ -546,8 +561,13 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
     used = [c.caption for c in found]
     taken = [c.bbox for c in found]
     used_boxes = [c.bbox for c in used if c is not None and c.lines]
-    free = [c for c in find_captions(page, body_size, phrases, any_face=True)
-            if not any(_overlaps(c.bbox, b) for b in used_boxes + taken)]
+    table_captions = find_captions(page, body_size, phrases, any_face=True)
+    free = [c for c in table_captions if not any(_overlaps(c.bbox, b) for b in used_boxes + taken)]
+    # A column gutter may be narrower than 1.5 em: a caption at the top of the right-hand
+    # column is found in phrases split at 1 em.
+    narrow = sorted((p for ln in group_lines(page.words) for p in split_line(ln, 1.0 * ln.size)),
+                    key=lambda ln: (ln.top, ln.x0))
+    floats = find_captions(page, body_size, narrow, any_face=True, parse=parse_float_caption)
     chunks = []
     caption_boxes = [c.bbox for c in free]
     for k, region in enumerate(find_regions(page, taken + caption_boxes, lambda text: parse_caption(text) is not None)):
@@ -555,8 +575,9 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
         caption, below = _nearest_caption(region, free)
         if caption is None and not _drawn(page, region) and region.columns < 3 and region.numeric < 0.3:
             continue  # two columns of words, nothing drawn, no caption: an author block, a form
-        if caption is None and _in_a_figure(page, region, phrases, body_size):
-            continue  # a figure's labels, set in columns over its art
+        if caption is None and _in_other_float(page, region, floats, taken + [c.bbox for c in table_captions],
+                                               body_size):
+            continue  # a chart's axes and legend, a diagram, pseudo-code: words in columns, no table
         if caption is not None:
             free.remove(caption)
             key = caption.label if caption.label is not None else f"p{page.number}.g{k + 1}"
@@ -568,41 +589,61 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
     return chunks
 
 
-def _in_a_figure(page: PageLayout, region, phrases: list[Line], body_size: float) -> bool:
-    """Text over art with a figure's caption ("Fig. 2 |", "Figure 1.") as the next caption below
-    (or above) it, and no running text between: the labels of a figure's panels.
+def _in_other_float(page: PageLayout, region, floats: list[Caption], tables: list[BBox], body_size: float) -> bool:
+    """Does the region belong to a figure, an algorithm or a box? Its caption runs into the
+    region, or is nearer to it than any table (a table's caption or a table found already) of
+    all that stand above or below it with no running text between (a figure's labels stand
+    apart from its caption by the art alone; a table's body may stand apart from its header).
 
-    A figure's art may be one picture behind all its labels, or plots, boxes and arrows among
-    them; either way some of it lies in the region or right next to it. A table set above or below a figure has
-    its own caption, or running text between it and the figure's caption, or no art in it.
+    Some of the float's art lies in the region or right next to it: one picture behind all its
+    labels, plots, boxes and arrows among them, the rules of a ruled algorithm. Columns with no
+    art at all are a table whatever caption follows.
     """
+    box = region.bbox
+    if not _near_art(page, region):
+        return False
+    if any(_overlaps(c.bbox, box) for c in floats):
+        return True
+    anchors = [(c.bbox, False) for c in floats] + [(t, True) for t in tables]
+    reach = []
+    for anchor, is_table in anchors:
+        if h_overlap(anchor[0], anchor[2], region.x0, region.x1) <= 0:
+            continue
+        if anchor[3] <= region.top + 1:
+            top, bottom = anchor[3], region.top
+        elif anchor[1] >= region.bottom - 1:
+            top, bottom = region.bottom, anchor[1]
+        else:
+            continue
+        x0, x1 = max(region.x0, anchor[0]), min(region.x1, anchor[2])
+        if not _running_text_between(page, top, bottom, x0, x1, body_size):
+            reach.append((bottom - top, is_table))
+    return bool(reach) and not min(reach)[1]
+
+
+def _near_art(page: PageLayout, region) -> bool:
+    """Graphics, fills or rules in the region or within a line and a half of it (labels set
+    right under or over a picture count as over it)."""
     x0, top, x1, bottom = region.bbox
-    m = 1.5 * region.size  # labels set right under (or over) a picture count as over it
+    m = 1.5 * region.size
 
     def meets(b) -> bool:
         return b[0] < x1 and x0 < b[2] and b[1] < bottom + m and top - m < b[3]
 
-    if not (any(meets(g) for g in page.graphics) or any(meets(f.bbox) for f in page.fills)
-            or any(meets((r.x0, r.top, r.x1, r.bottom)) for r in page.rules)):
-        return False
-    column = [p for p in phrases if h_overlap(p.x0, p.x1, x0, x1) > 0]
+    return (any(meets(g) for g in page.graphics) or any(meets(f.bbox) for f in page.fills)
+            or any(meets((r.x0, r.top, r.x1, r.bottom)) for r in page.rules))
 
-    def is_prose(p: Line) -> bool:
-        return len(p.words) >= 8 and p.x1 - p.x0 > 0.5 * (x1 - x0) and p.size >= body_size - 0.3
 
-    def is_figure_caption(p: Line) -> bool:
-        m = FIGURE_CAPTION_RE.match(p.text)
-        return bool(m and (m.group("sep") or p.words[0].bold))
-
-    below = group_lines([w for p in column if p.top >= bottom - 1 for w in p.words])
-    above = group_lines([w for p in column if p.bottom <= top + 1 for w in p.words])[::-1]
-    for lines in (below, above):
-        for line in lines:
-            parts = split_line(line, 1.5 * line.size)
-            if any(is_figure_caption(p) for p in parts):
+def _running_text_between(page: PageLayout, top: float, bottom: float, x0: float, x1: float,
+                          body_size: float) -> bool:
+    """A line of running text in the band: many words, wide, in the body size (a chart's axis
+    title is set smaller)."""
+    words = [w for w in page.words if w.top >= top - 1 and w.bottom <= bottom + 1 and h_overlap(w.x0, w.x1, x0, x1) > 0]
+    for line in group_lines(words):
+        for phrase in split_line(line, 1.0 * line.size):
+            if (len(phrase.words) >= PROSE_WORDS and phrase.x1 - phrase.x0 >= PROSE_WIDTH * page.width
+                    and phrase.size > body_size - 1.0):
                 return True
-            if any(is_prose(p) or parse_caption(p.text) for p in parts):
-                break
     return False
 
 

@@ -21,6 +21,7 @@ PROSE_MIN_WORDS = 5  # a phrase of this many words, set wide, reads as prose
 PROSE_MIN_WIDTH = 0.2  # share of the page width a prose phrase spans
 MIN_ROWS = 3  # lines set in columns that make a table
 NUMERIC_RE = re.compile(r"^[(<>≤≥±~+\-−–]?\s*[\d.,]+\s*[%)†*]?(?:\s+[(\[]?[\d.,–\-]+[)\]]?%?)*$")
+GLOSSARY_TERM_CHARS = 15  # an abbreviation with its qualifier ("K_ATP channel") is this short
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
 
 
@@ -191,10 +192,11 @@ def _table_span(rows: list[_Row], run: list[int]) -> tuple[float, float, int, fl
 
 
 def _glossary(rows: list[_Row], x0: float, x1: float) -> bool:
-    """A list of abbreviations set in columns ("NK  Natural killer"): text, not a table.
+    """A list of abbreviations set in columns ("NK  Natural killer", "het  Heterozygous",
+    "K_ATP channel  ATP-sensitive potassium channel"): text, not a table.
 
-    Each line is pairs of a short term with a capital or a digit and its longer spelled-out
-    words (an odd phrase at the end: the text of the next column, beside the list).
+    Each line is pairs of a short term and its longer spelled-out words (an odd phrase at
+    the end: the text of the next column, beside the list).
     """
     paired = total = 0
     for row in rows:
@@ -202,11 +204,18 @@ def _glossary(rows: list[_Row], x0: float, x1: float) -> bool:
         if len(phrases) < 2:
             continue
         total += 1
-        if all(len(term.words) == 1 and any(ch.isupper() or ch.isdigit() for ch in term.text)
-               and len(spelled.text) > len(term.text) and spelled.words[0].text[:1].isalpha()
-               for term, spelled in zip(phrases[::2], phrases[1::2])):
+        if all(_spelled_out(term, spelled) for term, spelled in zip(phrases[::2], phrases[1::2])):
             paired += 1
     return total > 0 and paired >= 0.7 * total
+
+
+def _spelled_out(term: Line, spelled: Line) -> bool:
+    """Is *spelled* the words an abbreviation *term* stands for? The term is short and holds a
+    capital or a digit ("NK", "IC50", "Kir6.2"), or is the first letters of the words ("het")."""
+    text, words = term.text, spelled.text
+    short = len(term.words) <= 3 and len(text) <= GLOSSARY_TERM_CHARS
+    marked = any(ch.isupper() or ch.isdigit() for ch in text) or text[:1].lower() == words[:1].lower()
+    return short and marked and len(words) > len(text) and words[:1].isalpha()
 
 
 def _extend(rows: list[_Row], first: int, last: int, x0: float, x1: float, page: PageLayout,
