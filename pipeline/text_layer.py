@@ -34,6 +34,7 @@ FIGURE_CAPTION_REACH = 4.0  # in lines: a figure's caption stands this close to 
 FIGURE_STROKE_MAX = 0.3  # share of the page width: longer rules separate text, shorter ones draw
 SIDE_COLUMN_MIN_LINES = 5  # lines of small print flush at one x that make a side column (not a logo's words)
 FOOT_LINE_MAX_WORDS = 12  # a line or two of small print, not a paragraph
+FOOT_RULE_MAX = 0.6  # share of the page width: a rule over a column's notes spans one column at most
 
 
 @dataclass(slots=True)
@@ -592,6 +593,8 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
             reading.text_below = bool(following) and following[0].top > lines[-1].top and (
                 groups[gi + 1][0].column == group[0].column or groups[gi + 1][0].column == 0)
             kind = _classify(lines, text, reading, page.number, body, title_size)
+            if kind in ("abbreviation", "reference") and _under_foot_rule(lines[0], page):
+                kind = "footnote"  # a list never runs on under the rule that opens a column's notes
             entries = _abbreviation_entries(lines) if kind == "abbreviation" else [lines]
             prev = blocks[-1] if blocks else None
             head = entries[0]
@@ -619,6 +622,15 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
         block.id = f"b{i:04d}"
     link_continuations(blocks, dehyphenator)
     return blocks
+
+
+def _under_foot_rule(line: Line, page: PageLayout) -> bool:
+    """Does the line stand under the short rule that opens the notes at the foot of a column
+    (correspondence, affiliations): a rule in the page's lower half, no wider than a column,
+    from the column's left edge?"""
+    return any(r.horizontal and r.x1 - r.x0 <= FOOT_RULE_MAX * page.width and r.top > page.height / 2
+               and abs(r.x0 - line.x0) <= 0.5 * line.size and r.top < line.top
+               for r in page.rules)
 
 
 def _overlap_x(a: BBox, b: BBox) -> bool:

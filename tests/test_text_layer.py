@@ -255,3 +255,23 @@ def test_an_unruled_algorithm_caption_makes_no_float():
              + _words("Algorithm 1: MIRA", 40, 299, 10, bold=True) + _prose(40, 318, 10, 4))
     page = PageLayout(number=1, width=600.0, height=800.0, rotation=0, words=words, rules=rules)
     assert not any(b.type == "figure_text" for b in build_text_blocks([page], {}))
+
+
+def test_notes_under_a_column_foot_rule_end_an_abbreviation_list():
+    """Under the short rule at the foot of a column stand the correspondence and affiliation
+    notes, not more entries of the abbreviation list above it."""
+    from pipeline.records import PageLayout, Rule
+    from pipeline.text_layer import build_text_blocks
+
+    words = (_words("A study of things", 40, 40, 16) + _prose(40, 100, 10, 12)
+             + _words("Abbreviations", 40, 300, 10, bold=True))
+    for i, (term, spelled) in enumerate([("HA", "Haemagglutinin"), ("het", "Heterozygous"), ("HI", "Hyperinsulinism")]):
+        words += _words(term, 40, 314 + 12 * i, 10) + _words(spelled, 100, 314 + 12 * i, 10)
+    words += _words("1 Department of Physiology, University of Oxford", 40, 560, 8)
+    words += _words("2 Department of Medicine, University of Chicago", 40, 590, 8)
+    rules = [Rule(40, 540, 280, 540.5)]
+    page = PageLayout(number=1, width=600.0, height=800.0, rotation=0, words=words, rules=rules)
+    blocks = build_text_blocks([page], {})
+    assert _type_of(blocks, "HA") == "abbreviation"
+    assert _type_of(blocks, "1 Department") == "footnote"
+    assert _type_of(blocks, "2 Department") == "footnote"
