@@ -22,6 +22,7 @@ import re
 import statistics
 import weakref
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from pdfminer.pdffont import FontMetricsDB
@@ -111,25 +112,31 @@ def page_font_styles(page) -> dict[str, FontStyle]:
         cache = _described.setdefault(page.page_obj.doc, {})
     except Exception:  # a damaged resource dictionary: names are all there is
         return styles
-    _collect(resources, styles, cache, depth=0, seen=set())
+    _collect(resources, styles, cache)
     return styles
 
 
-def _collect(resources, styles: dict[str, FontStyle], cache: dict, depth: int, seen: set[int]) -> None:
+def _collect(resources, styles: dict[str, FontStyle], cache: dict) -> None:
+    for ref in font_refs(resources):
+        key = ref.objid if isinstance(ref, PDFObjRef) else id(ref)
+        if key not in cache:
+            try:
+                cache[key] = _describe(resolve1(ref))
+            except Exception as exc:  # an unreadable font falls back to its name
+                log.debug("font %s not described: %s", key, exc)
+                continue
+        name, style = cache[key]
+        styles.setdefault(name, style)
+
+
+def font_refs(resources, depth: int = 0, seen: set[int] | None = None) -> Iterator:
+    """The fonts of a resource dictionary and of the forms it draws (four deep, each form once)."""
+    seen = set() if seen is None else seen
     if not isinstance(resources, dict) or depth > 4:
         return
     fonts = resolve1(resources.get("Font")) or {}
     if isinstance(fonts, dict):
-        for ref in fonts.values():
-            key = ref.objid if isinstance(ref, PDFObjRef) else id(ref)
-            if key not in cache:
-                try:
-                    cache[key] = _describe(resolve1(ref))
-                except Exception as exc:  # an unreadable font falls back to its name
-                    log.debug("font %s not described: %s", key, exc)
-                    continue
-            name, style = cache[key]
-            styles.setdefault(name, style)
+        yield from fonts.values()
     xobjects = resolve1(resources.get("XObject")) or {}
     if isinstance(xobjects, dict):
         for ref in xobjects.values():
@@ -138,11 +145,12 @@ def _collect(resources, styles: dict[str, FontStyle], cache: dict, depth: int, s
                     continue
                 seen.add(ref.objid)
             xobj = resolve1(ref)
-            if isinstance(xobj, PDFStream) and _name(xobj.get("Subtype")) == "Form":
-                _collect(resolve1(xobj.get("Resources")), styles, cache, depth + 1, seen)
+            if isinstance(xobj, PDFStream) and pdf_name(xobj.get("Subtype")) == "Form":
+                yield from font_refs(resolve1(xobj.get("Resources")), depth + 1, seen)
 
 
-def _name(value) -> str:
+def pdf_name(value) -> str:
+    """A PDF name, string or reference as text ("" for none)."""
     value = resolve1(value)
     if isinstance(value, PSLiteral):
         value = value.name
@@ -154,10 +162,10 @@ def _name(value) -> str:
 def _describe(spec: dict) -> tuple[str, FontStyle]:
     """(font name as pdfminer reports it, style) of one font dictionary."""
     font = spec
-    if _name(spec.get("Subtype")) == "Type0":
+    if pdf_name(spec.get("Subtype")) == "Type0":
         descendants = resolve1(spec.get("DescendantFonts")) or []
         font = resolve1(descendants[0]) if descendants else spec
-    basefont = _name(spec.get("BaseFont"))
+    basefont = pdf_name(spec.get("BaseFont"))
     descriptor = resolve1(font.get("FontDescriptor"))
     if not isinstance(descriptor, dict):
         # A standard 14 font is described by the metrics pdfminer ships (as pdfminer does).
@@ -166,7 +174,7 @@ def _describe(spec: dict) -> tuple[str, FontStyle]:
         except KeyError:
             descriptor = {}
     # pdfminer names a char's font by the descriptor's FontName (else "unknown").
-    name = _name(descriptor.get("FontName")) or "unknown"
+    name = pdf_name(descriptor.get("FontName")) or "unknown"
     basefont = basefont or name
     weight = resolve1(descriptor.get("FontWeight"))
     flags = resolve1(descriptor.get("Flags")) or 0
@@ -175,8 +183,8 @@ def _describe(spec: dict) -> tuple[str, FontStyle]:
     declared: bool | None = None
     if isinstance(weight, (int, float)) and weight > 0:
         declared = weight >= 600
-    elif isinstance(weight, (str, bytes, PSLiteral)) and _name(weight):  # AFM metrics say "Bold", "Roman"
-        declared = bool(_NAME_BOLD_RE.search(_name(weight)))
+    elif isinstance(weight, (str, bytes, PSLiteral)) and pdf_name(weight):  # AFM metrics say "Bold", "Roman"
+        declared = bool(_NAME_BOLD_RE.search(pdf_name(weight)))
     elif isinstance(flags, int) and flags & FORCE_BOLD_FLAG:
         declared = True
     elif stem_v is not None:

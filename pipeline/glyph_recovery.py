@@ -25,9 +25,9 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from pdfminer.encodingdb import name2unicode
-from pdfminer.pdftypes import PDFObjRef, PDFStream, resolve1
-from pdfminer.psparser import PSLiteral
+from pdfminer.pdftypes import PDFStream, resolve1
 
+from pipeline.fonts import font_refs, pdf_name
 from pipeline.glyph_shapes import LOOKALIKES, name_by_shape, outline_contours, shape_of
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,6 @@ def unnamed(text: str) -> bool:
 
 def _usable(text: str) -> bool:
     return bool(text) and all(unicodedata.category(c)[0] not in "C" for c in text)
-
-
-def _name(value) -> str:
-    value = resolve1(value)
-    if isinstance(value, PSLiteral):
-        value = value.name
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    return str(value) if value is not None else ""
 
 
 def _load_type1(data: bytes):
@@ -145,7 +136,7 @@ class FontRecovery:
             self._program_read = True
             try:
                 font = self.spec
-                if _name(font.get("Subtype")) == "Type0":
+                if pdf_name(font.get("Subtype")) == "Type0":
                     font = resolve1((resolve1(font.get("DescendantFonts")) or [None])[0]) or {}
                 descriptor = resolve1(font.get("FontDescriptor"))
                 if isinstance(descriptor, dict):
@@ -168,7 +159,7 @@ class FontRecovery:
     def glyph_name(self, code: int) -> str | None:
         """The name, in the program, of the glyph *code* draws."""
         program = self.program()
-        if _name(self.spec.get("Subtype")) == "Type0":
+        if pdf_name(self.spec.get("Subtype")) == "Type0":
             if program is None:
                 return None
             if program.cid_keyed:
@@ -184,7 +175,7 @@ class FontRecovery:
                     current = item
                 elif current is not None:
                     if current == code:
-                        return _name(item)
+                        return pdf_name(item)
                     current += 1
         if program is not None:
             return program.code_to_glyph.get(code)
@@ -237,33 +228,17 @@ class FontRecovery:
 def page_fonts(page) -> dict[str, dict]:
     """The font dictionaries a pdfplumber page (and its forms) uses, by pdfminer font name."""
     out: dict[str, dict] = {}
-
-    def collect(resources, depth: int, seen: set) -> None:
-        if not isinstance(resources, dict) or depth > 4:
-            return
-        fonts = resolve1(resources.get("Font")) or {}
-        for ref in fonts.values() if isinstance(fonts, dict) else ():
+    try:
+        for ref in font_refs(resolve1(page.page_obj.resources)):
             spec = resolve1(ref)
             if not isinstance(spec, dict):
                 continue
             font = spec
-            if _name(spec.get("Subtype")) == "Type0":
+            if pdf_name(spec.get("Subtype")) == "Type0":
                 font = resolve1((resolve1(spec.get("DescendantFonts")) or [None])[0]) or {}
             descriptor = resolve1(font.get("FontDescriptor")) if isinstance(font, dict) else None
-            name = _name(descriptor.get("FontName")) if isinstance(descriptor, dict) else ""
-            out.setdefault(name or _name(spec.get("BaseFont")) or "unknown", spec)
-        xobjects = resolve1(resources.get("XObject")) or {}
-        for ref in xobjects.values() if isinstance(xobjects, dict) else ():
-            if isinstance(ref, PDFObjRef):
-                if ref.objid in seen:
-                    continue
-                seen.add(ref.objid)
-            xobj = resolve1(ref)
-            if isinstance(xobj, PDFStream) and _name(xobj.get("Subtype")) == "Form":
-                collect(resolve1(xobj.get("Resources")), depth + 1, seen)
-
-    try:
-        collect(resolve1(page.page_obj.resources), 0, set())
+            name = pdf_name(descriptor.get("FontName")) if isinstance(descriptor, dict) else ""
+            out.setdefault(name or pdf_name(spec.get("BaseFont")) or "unknown", spec)
     except Exception as exc:  # a damaged resource dictionary: nothing to recover from
         log.debug("fonts of page %s not listed: %s", page.page_number, exc)
     return out
