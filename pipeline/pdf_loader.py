@@ -6,6 +6,7 @@ parser both work from the records this module returns.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import multiprocessing
@@ -235,22 +236,41 @@ DESCENT = 0.21
 
 
 def _align_to_baseline(chars: list[dict], angle: int, width: float, height: float) -> None:
-    """Box upright glyphs (in the frame turned by *angle*) from their baseline, in place."""
-    for c in chars:
+    """Box upright glyphs (in the frame turned by *angle*) from their baseline, in place.
+
+    A glyph boxed far off its baseline is re-boxed only when that baseline is one the page's
+    sanely boxed glyphs share: a symbol font declaring a huge descent (TeX's CMSY "⊕" boxed a
+    line lower) sits on the line of the text around it, while a Type3 font's matrix gives no
+    baseline at all (and then matches no line).
+    """
+    def baseline(c: dict) -> float:
         e, f = c["matrix"][4], c["matrix"][5]
         if angle == 0:
-            base = height - f
-        elif angle == 90:
-            base = e
-        elif angle == 270:
-            base = width - e
-        else:
-            base = f
+            return height - f
+        if angle == 90:
+            return e
+        if angle == 270:
+            return width - e
+        return f
+
+    off_line = []
+    sane_baselines: list[float] = []
+    for c in chars:
+        base = baseline(c)
         h = c["bottom"] - c["top"]
         bottom = base + DESCENT * h
         if abs(bottom - c["bottom"]) < 0.6 * h:  # a sane matrix (not a Type3 oddity)
             c["bottom"] = bottom
             c["top"] = bottom - h
+            sane_baselines.append(base)
+        else:
+            off_line.append((c, base, h))
+    sane_baselines.sort()
+    for c, base, h in off_line:
+        i = bisect.bisect_left(sane_baselines, base - 0.05 * h)
+        if i < len(sane_baselines) and sane_baselines[i] <= base + 0.05 * h:
+            c["bottom"] = base + DESCENT * h
+            c["top"] = c["bottom"] - h
 
 
 # A wider gap than this share of the font size between two glyphs separates two words.
@@ -388,10 +408,19 @@ def _drop_cap(glyphs: list[dict]) -> bool:
             and glyphs[0]["size"] >= DROP_CAP_RATIO * max(c["size"] for c in glyphs[1:]))
 
 
+def _weightless(char: dict) -> bool:
+    """A math or other symbol glyph (Unicode category S*, not ASCII): its font's weight says
+    nothing about the text around it."""
+    text = char["text"]
+    return len(text) == 1 and ord(text) > 127 and unicodedata.category(text).startswith("S")
+
+
 def _split_at_weight_changes(raw: list[dict], fonts: dict[str, FontStyle]) -> list[dict]:
     """Split a word where bold and regular glyphs touch ("Table 1" + "Patient-provider ...").
 
-    Other font changes inside a word (a quote or bullet from a symbol font) do not split it.
+    Other font changes inside a word (a quote or bullet from a symbol font) do not split it,
+    and a math symbol set between two letters of one face ("A◦N", CMSY between bold letters)
+    has no weight of its own: the letters around it are compared.
     """
     out = []
     for w in raw:
@@ -404,12 +433,17 @@ def _split_at_weight_changes(raw: list[dict], fonts: dict[str, FontStyle]) -> li
             return fonts.get(char["fontname"]) or style_from_name(char["fontname"])
 
         runs: list[list[dict]] = [[glyphs[0]]]
+        weighted = None if _weightless(glyphs[0]) else glyphs[0]  # the last glyph with a weight
         for c in glyphs[1:]:
-            if differ_in_weight(style(c), style(runs[-1][-1])) and c["text"].strip() \
+            if _weightless(c):
+                runs[-1].append(c)
+                continue
+            if weighted is not None and differ_in_weight(style(c), style(weighted)) and c["text"].strip() \
                     and runs[-1][-1]["text"].strip():
                 runs.append([c])
             else:
                 runs[-1].append(c)
+            weighted = c
         if len(runs) == 1:
             out.append(w)
             continue

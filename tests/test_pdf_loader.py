@@ -49,3 +49,42 @@ def test_rules_drawn_as_stretched_images_are_rules_and_pictures_stay_art() -> No
     assert sorted((r.horizontal, round(r.x1 - r.x0), round(r.bottom - r.top)) for r in rules) == [
         (False, 0, 11), (True, 179, 0)]
     assert (100, 400, 300, 550) in graphics and (10, 10, 11, 11) in graphics and not fills
+
+
+def _glyph(text: str, x0: float, top: float, bottom: float, baseline_f: float, font: str = "Times-Roman",
+           size: float = 9.0) -> dict:
+    """A pdfplumber-like char dict on a 792 pt high page (matrix f = baseline from the bottom)."""
+    return {"text": text, "x0": x0, "x1": x0 + 4.0, "top": top, "bottom": bottom, "size": size,
+            "fontname": font, "matrix": (1.0, 0.0, 0.0, 1.0, x0, baseline_f), "upright": True}
+
+
+def test_a_symbol_boxed_off_its_line_is_put_back_on_the_baseline_it_shares() -> None:
+    from pipeline.pdf_loader import _align_to_baseline
+
+    # Text on baseline 233.8 (f = 558.2); a CMSY "⊕" with the same baseline but boxed 6.7 pt
+    # lower (its font declares a huge descent), and a Type3-like glyph whose matrix is no baseline.
+    text = [_glyph(ch, 100 + 5 * i, 226.8, 235.7, 558.2) for i, ch in enumerate("dir")]
+    plus = _glyph("\u2295", 120, 233.5, 242.5, 558.2, font="CMSY9")
+    odd = _glyph("x", 200, 300.0, 309.0, 100.0)
+    chars = text + [plus, odd]
+    _align_to_baseline(chars, 0, 612.0, 792.0)
+    assert abs(plus["top"] - text[0]["top"]) < 0.5 and abs(plus["bottom"] - text[0]["bottom"]) < 0.5
+    assert (odd["top"], odd["bottom"]) == (300.0, 309.0)  # its matrix matches no line: left as boxed
+
+
+def test_a_math_symbol_between_bold_letters_does_not_split_the_word_by_weight() -> None:
+    from pipeline.fonts import style_from_name
+    from pipeline.pdf_loader import _split_at_weight_changes
+
+    bold, symbol, regular = "NimbusRomNo9L-Medi", "CMSY10", "Times-Roman"
+    fonts = {f: style_from_name(f) for f in (bold, symbol, regular)}
+
+    def word(*glyphs):
+        chars = [_glyph(t, 100 + 5 * i, 80, 89, 700, font=f) for i, (t, f) in enumerate(glyphs)]
+        return {"text": "".join(c["text"] for c in chars), "x0": chars[0]["x0"], "x1": chars[-1]["x1"],
+                "top": 80, "bottom": 89, "chars": chars}
+
+    joined = _split_at_weight_changes([word(("A", bold), ("\u25e6", symbol), ("N", bold))], fonts)
+    assert [w["text"] for w in joined] == ["A\u25e6N"]
+    split = _split_at_weight_changes([word(("1", bold), ("\u25e6", symbol), ("P", regular))], fonts)
+    assert [w["text"] for w in split] == ["1\u25e6", "P"]  # the letters around it still differ
