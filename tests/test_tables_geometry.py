@@ -619,3 +619,32 @@ def test_a_table_nearer_than_the_figure_caption_keeps_its_body():
     words += _prose_line(60, 530, 540, 2) + _prose_line(60, 530, 552, 6)
     tables, _ = extract_tables(_doc([_page(words)]))
     assert sum(len(t.rows) for t in tables) >= 6
+
+
+def test_lines_between_a_double_rule_and_a_rule_are_rows_and_a_heading_across_sits_in_its_first_column():
+    """Groups of rows set at the line pitch, parted by a rule and a double rule (two lines 2 pt
+    apart), under a heading centred across both columns: each line is a row (the double rule
+    parts the groups once, so rules are not taken to part every row), and the heading line
+    crossing the gutter is written in the column where it starts."""
+    header = _line([(60, "Source"), (200, "Target")], 90)
+    groups = [[("cravatta (tie)", "nero (black)"), ("velluto (velvet)", "bianco (white)"),
+               ("giacca (jacket)", "giallo (yellow)")],
+              [("alleanza (alliance)", "indissolubile (this)"), ("legame (bond)", "sacramentale (that)"),
+               ("amicizia (friend)", "inscindibile (those)"), ("unione (union)", "perpetua (lasting)")]]
+    body, top = [], 102.0
+    for a, b in groups[0]:
+        body += _line([(60, a), (200, b)], top)
+        top += 10.0
+    rule_above = top + 1.5
+    body += _line([(135, "indissolubly-bound tie")], top + 3.5)  # centred across the gutter
+    double = (top + 15.0, top + 17.0)
+    top += 19.5
+    for a, b in groups[1]:
+        body += _line([(60, a), (200, b)], top)
+        top += 10.0
+    separators = [rule_above, *double]
+    rows = _texts(parse_chunk_grid(header, body, separators), 2)
+    assert rows == [["cravatta (tie)", "nero (black)"], ["velluto (velvet)", "bianco (white)"],
+                    ["giacca (jacket)", "giallo (yellow)"], ["indissolubly-bound tie", ""],
+                    ["alleanza (alliance)", "indissolubile (this)"], ["legame (bond)", "sacramentale (that)"],
+                    ["amicizia (friend)", "inscindibile (those)"], ["unione (union)", "perpetua (lasting)"]]

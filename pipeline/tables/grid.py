@@ -357,7 +357,7 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     stray_ids = {id(w) for p in strays for w in p.words}
     body_cols = _by_column([w for w in body_words if id(w) not in stray_ids], columns)
     for p in strays:  # a line across columns stays whole, in the column where it starts
-        body_cols.setdefault(_slot_index(columns, (p.words[0].x0 + p.words[0].x1) / 2), []).extend(p.words)
+        body_cols.setdefault(_slot_index(columns, p.x0), []).extend(p.words)
     col_lines = {i: group_lines(ws) for i, ws in body_cols.items()}
     pitch = line_pitch(list(col_lines.values()), size)
     # Wrapped lines follow at the pitch; a step of 1.45 em or more is never a wrap (leading is
@@ -370,8 +370,10 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     if row_step is not None:
         max_pitch = row_step  # wraps at the tighter leading, rows at the looser one
     # Rules or shading that part groups of rows (not every row): the rows inside a group are
-    # told apart as if there were none.
-    if row_step is None and len(rule_ys) < 0.3 * n_lines and not _rows_set_apart(
+    # told apart as if there were none. A double rule (two lines closer than a text line is
+    # high, with no text between) parts the rows once.
+    n_rules = sum(1 for a, b in zip([None, *rule_ys], rule_ys) if a is None or b - a > 0.5 * size)
+    if row_step is None and n_rules < 0.3 * n_lines and not _rows_set_apart(
             body_cols, pitch, size, rule_ys, len(columns)):
         rows = _rows_by_line(body_cols, pitch, rule_ys, stray_ids)
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
