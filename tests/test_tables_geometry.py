@@ -648,3 +648,17 @@ def test_lines_between_a_double_rule_and_a_rule_are_rows_and_a_heading_across_si
                     ["giacca (jacket)", "giallo (yellow)"], ["indissolubly-bound tie", ""],
                     ["alleanza (alliance)", "indissolubile (this)"], ["legame (bond)", "sacramentale (that)"],
                     ["amicizia (friend)", "inscindibile (those)"], ["unione (union)", "perpetua (lasting)"]]
+
+
+def test_a_line_across_columns_goes_to_the_first_column_of_the_run_it_is_centred_on():
+    from pipeline.tables.grid import _first_spanned_column
+    from pipeline.records import Line
+
+    columns = [(126.0, 181.0), (186.0, 244.0), (262.0, 309.0), (319.0, 360.0)]
+
+    def phrase(x0: float, x1: float) -> Line:
+        return Line([Word("x", x0, 100.0, x1, 109.0, "Times", 9.0, 1)])
+
+    assert _first_spanned_column(phrase(178.4, 251.5), columns) == 1  # a wide value reaching into column 0
+    assert _first_spanned_column(phrase(150.0, 220.0), columns) == 0  # centred across columns 0 and 1
+    assert _first_spanned_column(phrase(200.0, 350.0), columns) == 1  # centred over columns 1 to 3

@@ -244,6 +244,20 @@ def columns_edge(columns: list[tuple[float, float]], i: int) -> tuple[float, flo
     return lo, hi
 
 
+def _first_spanned_column(phrase: Line, columns: list[tuple[float, float]]) -> int:
+    """The first of the columns a phrase set across columns spans: of the runs of columns it
+    reaches into, the one it is centred on ("N/A" centred over four columns, a heading across
+    the table), as a spanning cell is placed at its start. A wide value that only reaches a
+    little into the column before its own is centred on its own column."""
+    reached = [i for i, (a, b) in enumerate(columns) if h_overlap(a, b, phrase.x0, phrase.x1) > 0]
+    if not reached:
+        return _slot_index(columns, (phrase.x0 + phrase.x1) / 2)
+    centre = (phrase.x0 + phrase.x1) / 2
+    spans = [(a, b) for a in reached for b in reached if a <= b]
+    first, _ = min(spans, key=lambda ab: (abs((columns[ab[0]][0] + columns[ab[1]][1]) / 2 - centre), ab))
+    return first
+
+
 def _slot_index(columns: list[tuple[float, float]], x: float) -> int:
     """Index of the column whose slot (extended to the midpoints between columns) holds x."""
     for i in range(len(columns) - 1):
@@ -356,8 +370,8 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     size = max((w.size for w in body_words), default=7.0)
     stray_ids = {id(w) for p in strays for w in p.words}
     body_cols = _by_column([w for w in body_words if id(w) not in stray_ids], columns)
-    for p in strays:  # a line across columns stays whole, in the column where it starts
-        body_cols.setdefault(_slot_index(columns, p.x0), []).extend(p.words)
+    for p in strays:  # a line across columns stays whole, in the first column it spans
+        body_cols.setdefault(_first_spanned_column(p, columns), []).extend(p.words)
     col_lines = {i: group_lines(ws) for i, ws in body_cols.items()}
     pitch = line_pitch(list(col_lines.values()), size)
     # Wrapped lines follow at the pitch; a step of 1.45 em or more is never a wrap (leading is
