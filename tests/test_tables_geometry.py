@@ -416,7 +416,9 @@ def test_centred_headings_that_reach_into_a_gutter_do_not_merge_its_columns():
     rows = _texts(grid, 4)
     assert ["DR_101", "single stranded DNA binding protein DdrB", "-1.25", "2.5e-3"] in rows
     assert sorted(grid.unparsed) == ["Natural competence-regulated gene", "Nucleoid-associated gene"]
-    assert ["", "Nucleoid-associated gene", "", ""] in rows and ["", "Transporter", "", ""] in rows
+    # Each heading is a row of its own, alone in it (in the first column of the run it is centred on).
+    assert all(any(heading in r and r.count("") == 3 for r in rows)
+               for heading in ("Nucleoid-associated gene", "Transporter"))
 
 
 def test_a_bold_heading_set_tight_above_a_row_is_a_row_of_its_own():
