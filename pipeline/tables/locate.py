@@ -397,7 +397,6 @@ def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word
             return _cut(words, f.bottom)
     # A bold header: the leading lines set in bold.
     if all(w.bold for w in first.words):
-        header = [ln for ln in lines if all(w.bold for w in ln.words)]
         k = 0
         while k < len(lines) and all(w.bold for w in lines[k].words):
             k += 1
@@ -405,7 +404,6 @@ def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word
             cut = (lines[k - 1].bottom + lines[k].top) / 2
             ids = {id(w) for ln in lines[:k] for w in ln.words}
             return [w for w in words if id(w) in ids], [w for w in words if id(w) not in ids], cut
-        del header
     # Else: the first line group, up to the first gap wider than the line pitch.
     header = [lines[0]]
     for ln in lines[1:]:
