@@ -48,7 +48,8 @@ from tests.realworld.scoring import (
 # ICDAR 93.7% with both table branches together (articles 76.4%); 94.3% once a paragraph
 # between two rules ends a chain of rules (eu-004 Table 6.8 no longer runs to the footnote rule).
 # Articles 82.4% once a gutter most rows leave white stays a gutter however many centred headings
-# each reach into it, and a bold heading set tight above a row is a row of its own (MDPI 46.8% -> 94.5%).
+# each reach into it, and a bold heading set tight above a row is a row of its own (MDPI 46.8% -> 94.5%);
+# a heading centred on the whole table is written in its first column (MDPI 98.2%).
 # Articles 87.0% (ICDAR 94.3%) once a note repeating its table's label is the table's footnote, rows
 # set a point looser than wrapped lines are rows, and a column set closer than the phrase gap to
 # the one before it still starts where its cells start (IJBS review 37.4% -> 92.6%); 88.0% (ICDAR 94.4%)

@@ -377,17 +377,21 @@ def test_a_header_with_no_rule_over_it_heads_a_table_that_rules_every_row():
 
 
 def _mdpi_like_body(bold_headings: bool) -> tuple[list[Word], list[Word], list[tuple[float, float, float]]]:
-    """A gene table: IDs, centred function annotations, two value columns; group headings centred
-    over the whole table (in bold when *bold_headings*), each between thin rules, set as tight
-    as the rows. The longer headings reach a little past the annotations into the gutter before
-    the values, and over the first value column."""
-    header = _line([(60, "Gene"), (200, "Function"), (340, "log2FC"), (400, "p-Value")], 90)
-    annotations = ["DNA binding protein ddrA", "single stranded DNA binding protein DdrB",
-                   "repair protein PprA", "transcriptional regulator of the RDR regulon",
+    """A gene table: IDs, centred function annotations, three value columns; group headings
+    centred over the whole table (in bold when *bold_headings*), each between thin rules, set as
+    tight as the rows. Two headings reach past the annotations, over the gutter before the values."""
+    header = _line([(60, "Gene"), (200, "Function"), (340, "log2FC"), (400, "p-Value"), (460, "q-Value")], 90)
+    # More annotations wider than the headings than a table has widest phrases judged.
+    annotations = ["DNA binding protein ddrA", "single stranded DNA binding protein",
+                   "repair protein PprA", "transcriptional repressor of DdrO",
                    "ABC transporter permease", "protein transporter", "cation transporting ATPase",
-                   "phosphodiester glycosidase domain protein", "KAP NTPase domain protein",
-                   "acetyl xylan esterase", "amidase", "peptidase M23 domain containing protein"]
-    headings = ["Nucleoid-associated gene", "Natural competence-regulated gene", "Transporter"]
+                   "phosphodiester glycosidase protein", "KAP NTPase domain protein",
+                   "acetyl xylan esterase", "amidase", "peptidase M23 domain containing"]
+    annotations += [f"putative {kind} domain protein" for kind in (
+        "oxidoreductase", "aminotransferase", "dehydrogenase", "decarboxylase", "endonuclease", "topoisomerase",
+        "phosphatase", "exonuclease", "carboxylesterase", "deacetylase", "nucleotidase", "transposase")]
+    headings = ["Nucleoid-associated gene products", "Peptidase and protease activities", "Transporter",
+                "Energy production", "Exonuclease", "Biosynthetic pathway"]
     body: list[Word] = []
     separators = []
     top = 102.0
@@ -395,42 +399,57 @@ def _mdpi_like_body(bold_headings: bool) -> tuple[list[Word], list[Word], list[t
         if i % 4 == 0:
             heading = headings[i // 4]
             width = len(heading) * 0.5 * SIZE + (len(heading.split()) - 1) * 0.25 * SIZE
-            separators.append((top - 2, 55.0, 440.0))
-            words = _line([(310 - width / 2, heading)], top)
+            separators.append((top - 2, 55.0, 500.0))
+            words = _line([(278 - width / 2, heading)], top)  # the middle of the table (60-496)
             body += [replace(w, bold=bold_headings) for w in words]
             top += 10.5
         width = len(text) * 0.5 * SIZE + (len(text.split()) - 1) * 0.25 * SIZE
-        body += _line([(60, f"DR_{100 + i}"), (200 - width / 2 + 40, text), (340, f"-{i}.25"),
-                       (400, f"{i + 1}.5e-3")], top)
+        body += _line([(60, f"DR_{100 + i}"), (240 - width / 2, text), (340, f"-{i}.25"),
+                       (400, f"{i + 1}.5e-3"), (460, f"{i + 2}.0e-2")], top)
         top += 10.5
     return header, body, separators
 
 
 def test_centred_headings_that_reach_into_a_gutter_do_not_merge_its_columns():
-    """Several spanning headings each cover part of the white space between the annotations and
-    the values; together they cover all of it. Most rows leave that gutter white: the headings
-    cross it (strays), and the columns stay apart."""
+    """Two spanning headings each cover the white space between the annotations and the values.
+    Most rows leave that gutter white: the headings cross it (strays), and the columns stay apart."""
     header, body, separators = _mdpi_like_body(bold_headings=True)
     grid = parse_chunk_grid(header, body, separators)
-    assert len(grid.columns) == 4
-    rows = _texts(grid, 4)
-    assert ["DR_101", "single stranded DNA binding protein DdrB", "-1.25", "2.5e-3"] in rows
-    assert sorted(grid.unparsed) == ["Natural competence-regulated gene", "Nucleoid-associated gene"]
-    # Each heading is a row of its own, alone in it (in the first column of the run it is centred on).
-    assert all(any(heading in r and r.count("") == 3 for r in rows)
-               for heading in ("Nucleoid-associated gene", "Transporter"))
+    assert len(grid.columns) == 5
+    rows = _texts(grid, 5)
+    assert ["DR_101", "single stranded DNA binding protein", "-1.25", "2.5e-3", "3.0e-2"] in rows
+    assert sorted(grid.unparsed) == ["Nucleoid-associated gene products", "Peptidase and protease activities"]
+
+
+def test_a_heading_centred_on_the_table_is_written_in_its_first_column():
+    """A heading row centred on the whole table spans every column: it goes to the first column
+    (as spanning cells are placed), whichever column its text happens to start in. A cell that
+    lines up with its column's other cells stays in its column."""
+    header, body, separators = _mdpi_like_body(bold_headings=True)
+    rows = _texts(parse_chunk_grid(header, body, separators), 5)
+    headings = [r for r in rows if not r[0].startswith("DR_")]
+    assert headings == [[text, "", "", "", ""] for text in
+                        ("Nucleoid-associated gene products", "Peptidase and protease activities", "Transporter",
+                         "Energy production", "Exonuclease", "Biosynthetic pathway")]
+    header = _line([(60, "Site"), (175, "Arm"), (300, "N")], 90)
+    body = []
+    for i, (site, arm, n) in enumerate([("Lyon", "placebo", "31"), ("Nice", "drug", "28"), ("", "drug", ""),
+                                        ("Metz", "placebo", "40")]):
+        body += _line([(60, site), (175, arm), (300, n)] if site else [(175, arm)], 102 + 12 * i)
+    rows = _texts(parse_chunk_grid(header, body, [113.5, 125.5, 137.5]), 3)
+    assert ["", "drug", ""] in rows  # left-aligned with its column, near the table's middle by chance
 
 
 def test_a_bold_heading_set_tight_above_a_row_is_a_row_of_its_own():
     """A group heading in bold right above a row in regular type, at the row pitch: a cell of its
     own (not the first line of the row's cell, filled down over the rows)."""
     header, body, separators = _mdpi_like_body(bold_headings=True)
-    rows = _texts(parse_chunk_grid(header, body, separators), 4)
-    assert ["DR_108", "KAP NTPase domain protein", "-8.25", "9.5e-3"] in rows
-    assert not any("Transporter" in cell for r in rows for cell in r if cell != "Transporter")
+    rows = _texts(parse_chunk_grid(header, body, separators), 5)
+    assert ["DR_116", "putative endonuclease domain protein", "-16.25", "17.5e-3", "18.0e-2"] in rows
+    assert not any("Exonuclease" in cell for r in rows for cell in r if cell != "Exonuclease")
     header, body, separators = _mdpi_like_body(bold_headings=False)
-    rows = _texts(parse_chunk_grid(header, body, separators), 4)
-    assert any("Transporter KAP NTPase domain protein" in cell for r in rows for cell in r)  # same weight: one cell
+    rows = _texts(parse_chunk_grid(header, body, separators), 5)
+    assert any("Exonuclease putative endonuclease domain protein" in cell for r in rows for cell in r)  # same weight: one cell
 
 
 def _literature_rows(top: float, steps_and_cells: list[tuple[float, list[tuple[float, str]]]],

@@ -387,9 +387,10 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     # told apart as if there were none. A double rule (two lines closer than a text line is
     # high, with no text between) parts the rows once.
     n_rules = sum(1 for a, b in zip([None, *rule_ys], rule_ys) if a is None or b - a > 0.5 * size)
+    phrase_gap = _phrase_gap(body_words)
     if row_step is None and n_rules < 0.3 * n_lines and not _rows_set_apart(
             body_cols, pitch, size, rule_ys, len(columns)):
-        rows = _rows_by_line(body_cols, pitch, rule_ys, stray_ids)
+        rows = _full_width_headings(_rows_by_line(body_cols, pitch, rule_ys, stray_ids), columns, phrase_gap, size)
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
     # Two values one above the other in a column are two rows: a number does not wrap.
@@ -414,9 +415,59 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                 rows[idx].cells[col] = frag
             if idx + 1 < len(anchors) and frag.bottom > anchors[idx + 1] + 0.5:
                 spanning.add(col)
-    rows = _centred_labels(rows, pitch, rule_ys)
+    rows = _full_width_headings(_centred_labels(rows, pitch, rule_ys), columns, phrase_gap, size)
     return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                      spanning_columns=spanning, unparsed=[p.text for p in strays])
+
+
+def _full_width_headings(rows: list[ChunkRow], columns: list[tuple[float, float]], gap: float,
+                         size: float) -> list[ChunkRow]:
+    """Rows that hold one phrase centred on the whole table: a heading over the rows below it
+    ("Transporter", "Energy production"), which spans every column. Like any spanning cell it is
+    written at the first column it spans, the first column of the table.
+
+    A phrase in one column counts only when it is not set the way that column is aligned (left,
+    right or centred, as at least half of its cells are): a column of centred values may be
+    centred on the table too.
+    """
+    if len(columns) < 2:
+        return rows
+    centre = (columns[0][0] + columns[-1][1]) / 2
+    edges: dict[int, list[tuple[float, float]]] = {}
+    for row in rows:
+        if len(row.cells) >= 2:
+            for col, frag in row.cells.items():
+                edges.setdefault(col, []).extend((ln.x0, ln.x1) for ln in frag.lines)
+    for row in rows:
+        frags = list(row.cells.values())
+        if 0 in row.cells or any(len(f.lines) != 1 for f in frags):
+            continue
+        words = sorted((w for f in frags for w in f.lines[0].words), key=lambda w: w.x0)
+        if any(b.x0 - a.x1 > gap for a, b in zip(words, words[1:])) or max(w.top for w in words) - min(
+                w.top for w in words) > 0.5 * size:
+            continue  # more than one phrase, or not one line: cells of their own
+        x0, x1 = words[0].x0, words[-1].x1
+        middle = (x0 + x1) / 2
+        if abs(middle - centre) > size:
+            continue
+        if len(frags) == 1:
+            (col,) = row.cells
+            if any(abs(mine - edge) <= 1.0 for mine, edge in zip((x0, x1, middle), _alignment(edges.get(col, [])))
+                   if edge is not None):
+                continue  # in line with its column's cells: a cell of that column
+        row.cells = {0: Fragment([Line(words)])}
+    return rows
+
+
+def _alignment(spans: list[tuple[float, float]]) -> tuple[float | None, float | None, float | None]:
+    """The left edge, right edge and centre that at least half of a column's cells share
+    (None for each edge they do not share)."""
+    out: list[float | None] = []
+    for edge in ([a for a, _ in spans], [b for _, b in spans], [(a + b) / 2 for a, b in spans]):
+        middle = sorted(edge)[len(edge) // 2] if edge else None
+        shared = middle is not None and 2 * sum(1 for v in edge if abs(v - middle) <= 1.0) >= len(edge)
+        out.append(middle if shared else None)
+    return out[0], out[1], out[2]
 
 
 # A value: a number with its sign, unit or marks ("25.88", "-0.55**", "4.1M", "76.9%", "0.31,0.59").
