@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from pipeline.geometry import group_lines, h_overlap, split_line, union_bbox
 from pipeline.records import BBox, Line, PageLayout, Rule, Word
-from pipeline.tables.regions import find_regions
+from pipeline.tables.regions import PROSE_MIN_WIDTH, PROSE_MIN_WORDS, find_regions
 
 # "Table 2", "TABLE IV", "Table 6.1", "Table A.3:", "Table S1", "Table ES-3", "Table CA7.", "Exhibit 2a",
 # "Table: 5", and an unnumbered "TABLE." (a label of letters must hold a digit, or be one capital
@@ -34,7 +34,6 @@ FLOAT_CAPTION_RE = re.compile(
     r"(?P<num>[A-Z]?\d+(?:[.-]\d+)*[a-z]?)(?![\w-])\.?\s*(?P<sep>[.:\u2013\u2014|-])?\s*(?P<title>.*)$"
 )
 CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
-PROSE_WORDS, PROSE_WIDTH = 5, 0.2  # a phrase of this many words, this share of the page wide, is running text
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
 MAX_HEADER_LINES = 4  # lines of a header set between a caption and the table's first rule
 Separator = tuple[float, float, float]  # (y, x0, x1): a rule or shading edge between rows
@@ -639,7 +638,7 @@ def _running_text_between(page: PageLayout, top: float, bottom: float, x0: float
     words = [w for w in page.words if w.top >= top - 1 and w.bottom <= bottom + 1 and h_overlap(w.x0, w.x1, x0, x1) > 0]
     for line in group_lines(words):
         for phrase in split_line(line, 1.0 * line.size):
-            if (len(phrase.words) >= PROSE_WORDS and phrase.x1 - phrase.x0 >= PROSE_WIDTH * page.width
+            if (len(phrase.words) >= PROSE_MIN_WORDS and phrase.x1 - phrase.x0 >= PROSE_MIN_WIDTH * page.width
                     and phrase.size > body_size - 1.0):
                 return True
     return False
