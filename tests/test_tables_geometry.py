@@ -683,3 +683,44 @@ def test_a_line_across_columns_goes_to_the_first_column_of_the_run_it_is_centred
     assert _first_spanned_column(phrase(178.4, 251.5), columns) == 1  # a wide value reaching into column 0
     assert _first_spanned_column(phrase(150.0, 220.0), columns) == 0  # centred across columns 0 and 1
     assert _first_spanned_column(phrase(200.0, 350.0), columns) == 1  # centred over columns 1 to 3
+
+
+def _dense_values(top: float, rows: int, tight: bool) -> list[Word]:
+    """Rows of "mean ± sd" cells set 1.4 word spaces apart (under the phrase gap): each
+    column's cells start flush at its edge, where the other rows' single values start too."""
+    space, gap = 0.25 * SIZE, 0.35 * SIZE
+    cells = ["500 ± 1", "600 ± 2", "0.2 ± 0.01"]
+    edges = [90.0]
+    for text in cells[:-1]:
+        tokens = text.split()
+        edges.append(edges[-1] + sum(0.5 * SIZE * len(t) for t in tokens) + space * (len(tokens) - 1) + gap)
+    words = []
+    for i in range(rows):
+        texts = cells if tight and i % 2 == 0 else [c.split()[0] for c in cells]
+        words += _line([(50, f"P{i}")] + list(zip(edges, texts)), top + 11 * i)
+    return words
+
+
+def test_columns_set_a_little_more_than_a_word_space_apart_split_at_their_edges():
+    """A dense row whose cells run on to each other at 1.4 word spaces is split where other
+    rows' cells start flush: each "x ± y" is a cell of its own column."""
+    header = _line([(50, "Protein"), (90, "Ex"), (120.15, "Em"), (150.3, "QY")], 80)
+    grid = parse_chunk_grid(header, _dense_values(95, 6, tight=True), [])
+    texts = _texts(grid, 4)
+    assert texts[0] == ["P0", "500 ± 1", "600 ± 2", "0.2 ± 0.01"]
+    assert texts[1] == ["P1", "500", "600", "0.2"]
+
+
+def test_a_table_ruled_only_around_its_header_runs_on_to_the_white_space_under_it():
+    """Rules over and under the header, none at the table's foot (a note ends it): the rows
+    under the last rule are the table's body, and the header closes at that rule."""
+    caption = _line([(50, "Table 1 Spectral properties")], 60, size=10.0, font="Helvetica-Bold")
+    header = _line([(50, "Protein"), (90, "Ex"), (120.15, "Em"), (150.3, "QY")], 80)
+    body = _dense_values(97, 6, tight=False)
+    note = _line([(50, "a Measured in triplicate for every protein of the table above.")], 172, size=7.0)
+    rules = [Rule(48, 76, 240, 76.5), Rule(48, 92, 240, 92.5)]
+    tables, _ = extract_tables(_doc([_page(caption + header + body + note, rules)]))
+    assert len(tables) == 1
+    table = tables[0]
+    assert table.labels == ["Protein", "Ex", "Em", "QY"]
+    assert [table.rows[i].cells[table.columns[0]].text for i in range(len(table.rows))] == [f"P{i}" for i in range(6)]

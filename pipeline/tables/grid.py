@@ -105,7 +105,8 @@ def _split_at_column_starts(phrases: list[Line], space: float | None) -> list[Li
     A column set close to the one before it ("GSDMA" 3 pt before "Phosphorylation") leaves
     less than the phrase gap between them, but its cells still start flush at its edge: where
     a word set wider apart than a word space from the one before it starts exactly there, a
-    new cell starts. A wrapped line that happens to pass the edge is set at word spaces.
+    new cell starts (dense tables set columns as little as 1.2 word spaces apart). A wrapped
+    line that happens to pass the edge is set at word spaces.
     """
     if space is None:
         return phrases
@@ -118,7 +119,7 @@ def _split_at_column_starts(phrases: list[Line], space: float | None) -> list[Li
     for p in phrases:
         current = [p.words[0]]
         for a, b in zip(p.words, p.words[1:]):
-            if b.x0 - a.x1 > 1.5 * space and edge(b.x0):
+            if b.x0 - a.x1 > 1.1 * space and edge(b.x0):
                 out.append(Line(current))
                 current = []
             current.append(b)

@@ -12,7 +12,7 @@ even without a "(continued)" caption.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.geometry import group_lines, h_overlap, split_line, union_bbox
 from pipeline.records import BBox, Line, PageLayout, Rule, Word
@@ -178,6 +178,7 @@ class _Extent:
     rules: list[float]  # y of the rules of the chain, top to bottom (empty: found by white space)
     size: float  # the table's text size
     open_header: bool = False  # a header set above the first rule, with no rule over it
+    open_foot: bool = False  # the body runs on under the last rule (no rule at the table's foot)
 
 
 # ---------------------------------------------------------------------------------------
@@ -320,6 +321,23 @@ def _gap_extent(page: PageLayout, phrases: list[Line], start: float, direction: 
     return _Extent(box[1], box[3], box[0], box[2], [], size)
 
 
+def _body_under_header_rules(page: PageLayout, phrases: list[Line], ext: _Extent, limit: float,
+                             body_size: float, stop_at: list[BBox]) -> _Extent:
+    """The extent of a table ruled over and under its header only, with no rule at its foot.
+
+    Some house styles (RSC) close a table with its notes or white space, not a rule: the rules
+    then enclose no more lines than a header's, and rows set in columns follow right under the
+    last one. Those rows, down to the white space, are the table's body.
+    """
+    enclosed = group_lines(_words_between(page, ext.top, ext.bottom, ext.x0, ext.x1))
+    if not enclosed or len(enclosed) > MAX_HEADER_LINES:
+        return ext
+    body = _gap_extent(page, phrases, ext.bottom, +1, limit, ext.x0, body_size, stop_at)
+    if body is None or body.x1 > ext.x1 + ext.size or body.top - ext.bottom > 1.5 * body.size:
+        return ext
+    return replace(ext, bottom=body.bottom, x0=min(ext.x0, body.x0), open_foot=True)
+
+
 def _up_to_a_repeated_header(page: PageLayout, lines: list[Line]) -> list[Line]:
     """The lines of a table found by white space, up to a second header: the table's header is
     closed by a rule across it, and after a blank line a few lines closed by another such rule
@@ -372,17 +390,19 @@ def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word
         while k > 0 and face(above[k - 1]) == face(above[-1]):
             k -= 1
         return _cut(words, (above[k - 1].bottom + above[k].top) / 2 if k else ext.rules[0])
-    if len(ext.rules) >= 3:
+    if len(ext.rules) >= (2 if ext.open_foot else 3):
         # The header closes at the first rule under the top rule that spans the table from end
         # to end; shorter rules above it stand under group labels ("Actual" over three years,
-        # "Race" over every column but the row labels').
+        # "Race" over every column but the row labels'). The last rule is the table's foot,
+        # unless the body runs on under it.
         def extent(y: float) -> tuple[float, float]:
             at = [(max(r.x0, ext.x0), min(r.x1, ext.x1)) for r in page.rules
                   if r.horizontal and abs(r.top - y) <= 1.0 and h_overlap(r.x0, r.x1, ext.x0, ext.x1) > 0]
             return (min(a for a, _ in at), max(b for _, b in at)) if at else (0.0, 0.0)
         top_x0, top_x1 = extent(ext.rules[0])
         slack = ext.size  # ends drawn flush with the top rule's, give or take an em
-        full = [y for y in ext.rules[1:-1] if extent(y)[0] <= top_x0 + slack and extent(y)[1] >= top_x1 - slack
+        inner = ext.rules[1:] if ext.open_foot else ext.rules[1:-1]
+        full = [y for y in inner if extent(y)[0] <= top_x0 + slack and extent(y)[1] >= top_x1 - slack
                 and any((w.top + w.bottom) / 2 < y for w in words)]
         return _cut(words, full[0] if full else ext.rules[1])
     lines = group_lines(words)
@@ -534,6 +554,8 @@ def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
         cap_x1 = max(cap[2], page.width - cap[0]) if cap[2] - cap[0] < 0.5 * page.width else cap[2]
         others = [c.bbox for c in captions if c is not caption]
         ext = _rule_extent(page, cap[3], +1, below_limit, cap[0], cap_x1, size, body_size, open_header=True)
+        if ext is not None:
+            ext = _body_under_header_rules(page, phrases, ext, below_limit, body_size, others + taken)
         below = False
         if ext is None:
             ext = _gap_extent(page, phrases, cap[3], +1, below_limit, cap[0], body_size, others + taken)
