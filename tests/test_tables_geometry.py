@@ -724,3 +724,23 @@ def test_a_table_ruled_only_around_its_header_runs_on_to_the_white_space_under_i
     table = tables[0]
     assert table.labels == ["Protein", "Ex", "Em", "QY"]
     assert [table.rows[i].cells[table.columns[0]].text for i in range(len(table.rows))] == [f"P{i}" for i in range(6)]
+
+
+def test_notes_ruled_off_under_a_table_that_rules_every_row_are_its_footnote():
+    """A rule under every row and under the notes too: the notes (one phrase each, at the
+    table's left edge) are the table's footnote, not rows; a row with only a later column
+    filled stays a row."""
+    caption = _line([(60, "Table 2 Deaths by region")], 60, size=10.0, font="Helvetica-Bold")
+    words = caption + _numeric_table(80)
+    words += _line([(280, "31,306")], 80 + 7 * 11)  # a row of the 2011 column only
+    notes = [(60, "*Significant at P < 0.05"), (60, "** significant at P < 0.01; NS, not significant")]
+    for i, (x, text) in enumerate(notes):
+        words += _line([(x, text)], 80 + 9 * 11 + 11 * i, size=7.0)
+    rules = [Rule(55, 78 + 11 * i, 430, 78.5 + 11 * i) for i in range(9)] + [Rule(55, 124 + 7 * 11, 430, 124.5 + 7 * 11)]
+    tables, _ = extract_tables(_doc([_page(words, rules)]))
+    assert len(tables) == 1
+    table = tables[0]
+    assert [{k: cell.text for k, cell in row.cells.items()} for row in table.rows[-2:]] == [
+        {"location": "Region F", "2010": "15,105", "2011": "25,205", "2012": "35,305"}, {"2011": "31,306"}]
+    assert len(table.rows) == 7
+    assert "Significant at P < 0.05" in table.footnote

@@ -250,9 +250,9 @@ def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x
             if table_size is None:
                 table_size = max(w.size for w in between)
         chain.append(y)
+    chain = _without_ruled_notes(page, sorted(chain), rx0, rx1)
     if len(chain) < 2:
         return None
-    chain.sort()
     used = [r for r in rules if chain[0] - 1 <= r.top <= chain[-1] + 1]
     rx0 = min(r.x0 for r in used)
     rx1 = max(r.x1 for r in used)
@@ -262,6 +262,28 @@ def _rule_extent(page: PageLayout, start: float, direction: int, limit: float, x
         return None  # rules only here and there: the lines above may be another table's
     size = max((w.size for w in words), default=body_size)
     return _Extent(top, chain[-1], rx0, rx1, chain, size, open_header=header)
+
+
+def _without_ruled_notes(page: PageLayout, chain: list[float], x0: float, x1: float) -> list[float]:
+    """The chain (top to bottom) without its last segments when those hold notes, not rows.
+
+    A house style that rules every row (PLOS) may rule its notes off too: after the last row
+    come lines that are each one phrase starting at the table's left edge ("*Significant at
+    P < 0.05") between rules, and no row set in columns follows. Those segments are the
+    table's notes (found under it as its footnote) or the page's foot, not its body. (A row
+    with only a later column filled starts right of that edge: it stays a row.)
+    """
+    segments = [group_lines(_words_between(page, a, b, x0, x1)) for a, b in zip(chain, chain[1:])]
+    in_columns = [i for i, lines in enumerate(segments)
+                  if any(len(split_line(ln, 1.5 * ln.size)) >= 2 for ln in lines)]
+    if not in_columns:
+        return chain
+    left = min(ln.x0 for i in in_columns for ln in segments[i])
+    last = max(in_columns)
+    for i in range(last + 1, len(segments)):
+        if any(ln.x0 > left + ln.size for ln in segments[i]):
+            last = i  # a row of a later column only
+    return chain[:last + 2]
 
 
 # ---------------------------------------------------------------------------------------
