@@ -409,10 +409,13 @@ def _drop_cap(glyphs: list[dict]) -> bool:
 
 
 def _weightless(char: dict) -> bool:
-    """A math or other symbol glyph (Unicode category S*, not ASCII): its font's weight says
-    nothing about the text around it."""
+    """A math symbol ("=", "±", often set from a symbol font with no bold) or another
+    non-ASCII symbol glyph: its font's weight says nothing about the text around it."""
     text = char["text"]
-    return len(text) == 1 and ord(text) > 127 and unicodedata.category(text).startswith("S")
+    if len(text) != 1:
+        return False
+    category = unicodedata.category(text)
+    return category == "Sm" or (ord(text) > 127 and category.startswith("S"))
 
 
 def _split_at_weight_changes(raw: list[dict], fonts: dict[str, FontStyle]) -> list[dict]:

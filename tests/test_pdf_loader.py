@@ -88,3 +88,6 @@ def test_a_math_symbol_between_bold_letters_does_not_split_the_word_by_weight() 
     assert [w["text"] for w in joined] == ["A\u25e6N"]
     split = _split_at_weight_changes([word(("1", bold), ("\u25e6", symbol), ("P", regular))], fonts)
     assert [w["text"] for w in split] == ["1\u25e6", "P"]  # the letters around it still differ
+    # An ASCII math sign from a symbol font with no bold ("(n=392)" in a bold header) too.
+    equals = _split_at_weight_changes([word(("n", bold), ("=", "SymbolStd"), ("3", bold))], fonts)
+    assert [w["text"] for w in equals] == ["n=3"]
