@@ -194,10 +194,11 @@ class Table:
     number: int  # position in the document, 1-based (the printed label may be "6.1", "S2" or none)
     caption: str  # the caption's title ("" for a table printed without a caption)
     columns: list[str]  # output column keys, in order (after table,row,block)
-    labels: list[str]  # printed column labels, group header prefixed
+    labels: list[str]  # printed column labels, group header prefixed ("group: label")
     footnote: str
     pages: list[int]
     rows: list[TableRow]
     multi_item_columns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     label: str | None = None  # printed label: "2", "6.1", "A.3", "S1", "IV"; None when uncaptioned
+    groups: list[str] = field(default_factory=list)  # group header printed over each column ("" when none)

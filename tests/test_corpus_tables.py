@@ -187,5 +187,19 @@ def test_alternative_readings_count_the_better_one():
 
 
 def test_header_rows_place_group_headers_at_their_first_column():
-    assert header_rows(["Study", "Arm: n", "Arm: %", "Notes"]) == [["", "Arm", "", ""], ["Study", "n", "%", "Notes"]]
-    assert header_rows(["Study", "n"]) == [["Study", "n"]]
+    labels, groups = ["Study", "Arm: n", "Arm: %", "Notes"], ["", "Arm", "Arm", ""]
+    assert header_rows(labels, groups, stacked=True) == [["", "Arm", "", ""], ["Study", "n", "%", "Notes"]]
+    assert header_rows(["Study", "n"], ["", ""], stacked=True) == [["Study", "n"]]
+
+
+def test_header_rows_join_group_and_label_where_the_gold_does():
+    labels, groups = ["Study", "Arm: n", "Arm: %"], ["", "Arm", "Arm"]
+    assert header_rows(labels, groups, stacked=False) == [["Study", "Arm n", "Arm %"]]
+
+
+def test_header_rows_do_not_split_a_label_that_holds_a_colon():
+    labels = ["Training Scenario", "Transcripts: ASR:", "1-best: baseline"]
+    groups = ["", "", "1-best"]
+    assert header_rows(labels, groups, stacked=True) == [["", "", "1-best"],
+                                                         ["Training Scenario", "Transcripts: ASR:", "baseline"]]
+    assert header_rows(labels, groups, stacked=False) == [["Training Scenario", "Transcripts: ASR:", "1-best baseline"]]

@@ -744,3 +744,20 @@ def test_notes_ruled_off_under_a_table_that_rules_every_row_are_its_footnote():
         {"location": "Region F", "2010": "15,105", "2011": "25,205", "2012": "35,305"}, {"2011": "31,306"}]
     assert len(table.rows) == 7
     assert "Significant at P < 0.05" in table.footnote
+
+
+def test_a_group_label_centred_over_several_columns_is_the_group_of_each():
+    """"1-best" centred over four columns, each with its own label under it, is the group of all
+    four (not only of the column its middle falls in); a label over one column only
+    ("Transcripts:" over "ASR:") is one two-line label; a group wider than its columns
+    ("Arm A (n = 12)" over two) covers the columns it reaches across."""
+    from pipeline.tables.grid import header_labels
+
+    header = (_line([(60, "Training"), (150, "Transcripts:"), (253.5, "1-best"), (396, "Arm A (n = 12)")], 90)
+              + _line([(60, "Scenario"), (150, "ASR:"), (204, "base"), (249, "AM"), (279, "LM"), (307, "AM+LM"),
+                       (410, "n"), (445, "%")], 100))
+    columns = [(60.0, 110.0), (150.0, 200.0), (206.0, 226.0), (248.0, 264.0), (278.0, 294.0), (310.0, 330.0),
+               (405.0, 420.0), (440.0, 455.0)]
+    labels, groups = header_labels(header, columns)
+    assert labels == ["Training Scenario", "Transcripts: ASR:", "base", "AM", "LM", "AM+LM", "n", "%"]
+    assert groups == ["", "", "1-best", "1-best", "1-best", "1-best", "Arm A (n = 12)", "Arm A (n = 12)"]

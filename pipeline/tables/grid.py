@@ -716,11 +716,66 @@ def _header_phrases(words: list[Word], columns: list[tuple[float, float]]) -> li
     return out
 
 
+def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]],
+                     size: float) -> tuple[list[str], set[int]]:
+    """Group labels set over several columns ("1-best" centred over four), and their words.
+
+    A header phrase spans the columns it is centred on, or that it crosses, when each of
+    them has a label of its own printed under it: the widest run of columns between the
+    phrase's neighbours on its line whose extent (body text and labels) is centred on the
+    phrase, else the columns the phrase reaches across. A phrase over one column only is
+    the first line of that column's label. Stacked spanning lines (a group label that wraps,
+    or one group over others) are joined from the top down.
+    """
+    n = len(columns)
+    groups = [""] * n
+    used: set[int] = set()
+    lines = group_lines(header_words)
+    if len(lines) < 2 or n < 2:
+        return groups, used
+    gap = _phrase_gap(header_words, lines)
+    below_phrases = _header_phrases(header_words, columns)
+    tol = 0.5 * size
+    for line in lines:
+        phrases = split_line(line, gap)
+        for k, phrase in enumerate(phrases):
+            left = phrases[k - 1].x1 if k > 0 else float("-inf")
+            right = phrases[k + 1].x0 if k + 1 < len(phrases) else float("inf")
+            under: dict[int, list[float]] = {}  # column -> x extent of its labels under the phrase
+            for p in below_phrases:
+                if p.top > phrase.bottom - 0.5:
+                    j = _slot_index(columns, (p.x0 + p.x1) / 2)
+                    under.setdefault(j, []).extend((p.x0, p.x1))
+            inside = [j for j, (a, b) in enumerate(columns) if a >= left and b <= right and j in under]
+            crossed = [j for j in inside if h_overlap(phrase.x0, phrase.x1, *columns[j])
+                       >= 0.5 * (columns[j][1] - columns[j][0])]
+            centre = (phrase.x0 + phrase.x1) / 2
+            best: tuple[int, int] | None = None
+            for a in inside:
+                for b in inside:
+                    run = range(a, b + 1)
+                    if b <= a or any(j not in inside for j in run) or any(j not in run for j in crossed):
+                        continue
+                    x0 = min([columns[a][0], *under[a]])
+                    x1 = max([columns[b][1], *under[b]])
+                    if abs((x0 + x1) / 2 - centre) <= tol and (best is None or b - a > best[1] - best[0]):
+                        best = (a, b)
+            if best is None and len(crossed) >= 2 and crossed == list(range(crossed[0], crossed[-1] + 1)):
+                best = (crossed[0], crossed[-1])
+            if best is None:
+                continue
+            for j in range(best[0], best[1] + 1):
+                groups[j] = f"{groups[j]} {phrase.text}".strip()
+            used |= {id(w) for w in phrase.words}
+    return groups, used
+
+
 def header_labels(header_words: list[Word], columns: list[tuple[float, float]]) -> tuple[list[str], list[str]]:
     """Printed label of each column, and the group header that stands over it.
 
-    A column's header text that falls into two blocks (a wider gap than its line pitch)
-    is a group header over a label ("Outcomes" over "ORR%"). The group header also
+    A phrase set over several columns is their group header (:func:`_spanning_labels`).
+    Otherwise a column's header text that falls into two blocks (a wider gap than its line
+    pitch) is a group header over a label ("Outcomes" over "ORR%"); that group header also
     covers the columns to its right whose own labels start below it.
     """
     n = len(columns)
@@ -729,8 +784,9 @@ def header_labels(header_words: list[Word], columns: list[tuple[float, float]]) 
     if not header_words or not n:
         return labels, groups
     size = max(w.size for w in header_words)
+    groups, spanning = _spanning_labels(header_words, columns, size)
     by_col: dict[int, list[Word]] = {}
-    for phrase in _header_phrases(header_words, columns):
+    for phrase in _header_phrases([w for w in header_words if id(w) not in spanning], columns):
         by_col.setdefault(_slot_index(columns, (phrase.x0 + phrase.x1) / 2), []).extend(phrase.words)
     col_lines = {i: group_lines(ws) for i, ws in by_col.items()}
     pitch = line_pitch(list(col_lines.values()), size)
@@ -739,13 +795,13 @@ def header_labels(header_words: list[Word], columns: list[tuple[float, float]]) 
     for i, lines in col_lines.items():
         frags = _fragments(lines, pitch + 0.1 * size, [])
         starts[i] = frags[0].top
-        if len(frags) >= 2:
+        if len(frags) >= 2 and not groups[i]:
             group = " ".join(ln.text for ln in frags[0].lines)
             groups[i] = group
             group_spans.append((i, group, frags[0].bottom))
             labels[i] = " ".join(ln.text for f in frags[1:] for ln in f.lines)
         else:
-            labels[i] = " ".join(ln.text for ln in frags[0].lines)
+            labels[i] = " ".join(ln.text for f in frags for ln in f.lines)
     for col, text, bottom in group_spans:
         for j in range(col + 1, n):
             if j in starts and starts[j] > bottom and not groups[j]:

