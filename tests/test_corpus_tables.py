@@ -57,7 +57,10 @@ from tests.realworld.scoring import (
 # Articles 91.8% (ICDAR 94.4%) once glyphs the text layer leaves unnamed are named from their font
 # (PLOS stars from a TeX symbol font), sub/superscripts stay in their word and spacing accents over
 # a letter are composed ("FV/FM", "Rpim", "Å": RSC Table 2 23 -> 50 of 55 cells).
-FLOORS = {"icdar2013": 0.935, "articles": 0.935}
+# Articles 95.4% (ICDAR 94.7%) once a group label centred over (or reaching across) several
+# columns is the group of each, and article headers are scored as their gold writes them
+# (group and label joined: "1-best baseline"; Lehr 86.0% -> 92.8%).
+FLOORS = {"icdar2013": 0.935, "articles": 0.95}
 
 
 @pytest.fixture(scope="module")

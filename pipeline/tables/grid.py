@@ -720,12 +720,14 @@ def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]
                      size: float) -> tuple[list[str], set[int]]:
     """Group labels set over several columns ("1-best" centred over four), and their words.
 
-    A header phrase spans the columns it is centred on, or that it crosses, when each of
-    them has a label of its own printed under it: the widest run of columns between the
+    A header phrase spans the columns it is centred on, or that it reaches across, when each
+    of them has a label of its own printed under it: the widest run of columns between the
     phrase's neighbours on its line whose extent (body text and labels) is centred on the
-    phrase, else the columns the phrase reaches across. A phrase over one column only is
-    the first line of that column's label. Stacked spanning lines (a group label that wraps,
-    or one group over others) are joined from the top down.
+    phrase, else the columns the phrase reaches across. Stacked spanning lines (a group
+    label that wraps, or one group over others) are joined from the top down. Not a group:
+    - a phrase over one column's label only, aligned with it: that label's first line;
+    - a phrase under a line of another label in its columns: a line of a label set lower;
+    - a phrase parted at the gutters into one piece per column: labels set tight in a row.
     """
     n = len(columns)
     groups = [""] * n
@@ -734,18 +736,18 @@ def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]
     if len(lines) < 2 or n < 2:
         return groups, used
     gap = _phrase_gap(header_words, lines)
-    below_phrases = _header_phrases(header_words, columns)
+    pieces = _header_phrases(header_words, columns)
+    slot = {id(p): _slot_index(columns, (p.x0 + p.x1) / 2) for p in pieces}
     tol = 0.5 * size
     for line in lines:
         phrases = split_line(line, gap)
         for k, phrase in enumerate(phrases):
             left = phrases[k - 1].x1 if k > 0 else float("-inf")
             right = phrases[k + 1].x0 if k + 1 < len(phrases) else float("inf")
+            below = [p for p in pieces if p.top > phrase.bottom - 0.5]
             under: dict[int, list[float]] = {}  # column -> x extent of its labels under the phrase
-            for p in below_phrases:
-                if p.top > phrase.bottom - 0.5:
-                    j = _slot_index(columns, (p.x0 + p.x1) / 2)
-                    under.setdefault(j, []).extend((p.x0, p.x1))
+            for p in below:
+                under.setdefault(slot[id(p)], []).extend((p.x0, p.x1))
             inside = [j for j, (a, b) in enumerate(columns) if a >= left and b <= right and j in under]
             crossed = [j for j in inside if h_overlap(phrase.x0, phrase.x1, *columns[j])
                        >= 0.5 * (columns[j][1] - columns[j][0])]
@@ -764,7 +766,21 @@ def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]
                 best = (crossed[0], crossed[-1])
             if best is None:
                 continue
-            for j in range(best[0], best[1] + 1):
+            run = range(best[0], best[1] + 1)
+            beneath = [p for p in below if h_overlap(p.x0, p.x1, phrase.x0, phrase.x1) > 0]
+            if len({slot[id(p)] for p in beneath}) == 1:
+                x0, x1 = min(p.x0 for p in beneath), max(p.x1 for p in beneath)
+                if min(abs(phrase.x0 - x0), abs(phrase.x1 - x1), abs(centre - (x0 + x1) / 2)) <= tol:
+                    continue  # the first line of the one label under it
+            if any(p.bottom < phrase.bottom - 0.5 and slot[id(p)] in run and not all(id(w) in used for w in p.words)
+                   for p in pieces):
+                continue  # a line of a label that starts higher in one of its columns
+            gutters = [(columns[j][1], columns[j + 1][0]) for j in range(n - 1)]
+            parted = 1 + sum(1 for a, b in zip(phrase.words, phrase.words[1:])
+                             if any(h_overlap(a.x1, b.x0, *g) > 0 for g in gutters))
+            if len(crossed) >= 2 and parted == len(crossed):
+                continue  # one label per column, set tight
+            for j in run:
                 groups[j] = f"{groups[j]} {phrase.text}".strip()
             used |= {id(w) for w in phrase.words}
     return groups, used
