@@ -93,6 +93,16 @@ def differ_in_weight(a: FontStyle | None, b: FontStyle | None) -> bool:
     return a.absolute_bold != b.absolute_bold
 
 
+def heavier(a: FontStyle | None, b: FontStyle | None) -> bool:
+    """Is *a* set clearly heavier than *b*? (A label in a medium face over text in a regular
+    one: neither need be bold against the body font for the label to stand out.)"""
+    if a is None or b is None or a is b:
+        return False
+    if a.stem and b.stem:
+        return a.stem >= BOLD_STEM_RATIO * b.stem
+    return a.absolute_bold and not b.absolute_bold
+
+
 def style_from_name(fontname: str) -> FontStyle:
     """A font the page resources do not describe: only its name can be read."""
     name = base_font_name(fontname)

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from pipeline.fonts import FontStyle, heavier
 from pipeline.geometry import group_lines, inside, split_line, union_bbox
 from pipeline.records import BBox, Line, PageLayout, TextBlock, Word
 
@@ -44,6 +45,7 @@ class _Piece:
     line: Line
     column: int  # 0 = full width, 1 = left, 2 = right
     side: bool = False  # in a narrow side column of notes beside the main text
+    emphasised: bool = False  # set heavier than the running text under it (a label)
 
     @property
     def top(self) -> float:
@@ -241,9 +243,10 @@ def _gutter(parts: list[Line], width: float) -> float:
             runs.append(x)
     if best is None:
         return centre
+    started_left = bisect_left(starts, centre)
+    if started_left - bisect_right(ends, centre) <= best[0]:
+        return centre  # the centre is as clear as any gap
     gutter = statistics.median(runs)
-    if abs(gutter - centre) < 0.1 * width:
-        return centre
     # Columns of running text, not a list's terms beside their expansions.
     for side in ([p for p in parts if p.x1 <= gutter], [p for p in parts if p.x0 >= gutter]):
         if statistics.median(p.x1 - p.x0 for p in side) < 0.2 * width:
@@ -252,15 +255,17 @@ def _gutter(parts: list[Line], width: float) -> float:
 
 
 def _split_columns(lines: list[Line], page: PageLayout, gap: float) -> list[_Piece]:
-    parts = [part for line in lines for part in split_line(line, gap)]
-    centre = _gutter(parts, page.width)
-    pieces = []
-    for part in parts:
+    pieces = [_Piece(part, 0) for line in lines for part in split_line(line, gap)]
+    _mark_side_column(pieces, page, gap / 1.2)
+    # The main columns meet where the main text leaves a gap: a side column beside them
+    # (affiliations left of the abstract) leaves a gap of its own, which is not theirs.
+    centre = _gutter([p.line for p in pieces if not p.side], page.width)
+    for piece in pieces:
+        part = piece.line
         if part.x0 < centre - 5 and part.x1 > centre + 5:
-            column = 0
+            piece.column = 0
         else:
-            column = 1 if (part.x0 + part.x1) / 2 < centre else 2
-        pieces.append(_Piece(part, column))
+            piece.column = 1 if (part.x0 + part.x1) / 2 < centre else 2
     # A line across the centre with a column's text beside it belongs to a wider column on
     # that side (an abstract box that takes more than half the page), not to the full width.
     for piece in pieces:
@@ -273,13 +278,13 @@ def _split_columns(lines: list[Line], page: PageLayout, gap: float) -> list[_Pie
             piece.column = 1
         elif any(o.x1 <= a.x0 for o in beside):
             piece.column = 2
-    _mark_side_column(pieces, page, gap / 1.2)
     # Parts of one printed line that fall into the same column belong together again
-    # (an abbreviation and its expansion, a justified line with a wide space).
+    # (an abbreviation and its expansion, a justified line with a wide space); a side
+    # column's line beside the main column's stays apart.
     merged: list[_Piece] = []
-    for piece in sorted(pieces, key=lambda p: (p.column, round(p.top, 1), p.line.x0)):
+    for piece in sorted(pieces, key=lambda p: (p.column, p.side, round(p.top, 1), p.line.x0)):
         prev = merged[-1] if merged else None
-        if prev and prev.column == piece.column and abs(prev.top - piece.top) < 1.0:
+        if prev and (prev.column, prev.side) == (piece.column, piece.side) and abs(prev.top - piece.top) < 1.0:
             prev.line = Line(prev.line.words + piece.line.words)
         else:
             merged.append(piece)
@@ -398,7 +403,29 @@ def body_style(words: list[Word]) -> BodyStyle:
     return BodyStyle(size=size, fontname=font, pitch=pitch, column_width=column_width)
 
 
-def _is_heading_line(line: Line, body_size: float) -> bool:
+def _mark_emphasis(pieces: list[_Piece], fonts: dict[str, FontStyle], body: BodyStyle) -> None:
+    """Mark a line set in a clearly heavier face than the upright running text right under
+    it, in its size: a label over its text (a structured abstract's "Objective" in a medium
+    face over regular text), though neither face need be bold against the body font.
+
+    *pieces* are in reading order. Small print (notes, a side column) is left alone, and so
+    is a line in the body face (upright text over a line of italics is no label).
+    """
+    for piece, below in zip(pieces, pieces[1:]):
+        a, b = piece.line, below.line
+        if ((below.column, below.side) != (piece.column, piece.side) or not 0 < b.top - a.top < 2.5 * a.size
+                or abs(a.size - b.size) >= 0.5 or a.size < 0.85 * body.size
+                or any(w.fontname == body.fontname for w in a.words)):
+            continue
+        chars: Counter[str] = Counter()
+        for w in b.words:
+            chars[w.fontname] += len(w.text)
+        face = fonts.get(chars.most_common(1)[0][0])
+        piece.emphasised = (face is not None and not face.italic
+                            and all(heavier(fonts.get(w.fontname), face) for w in a.words))
+
+
+def _is_heading_line(line: Line, body_size: float, emphasised: bool = False) -> bool:
     """Set apart from running text by weight, slant or size.
 
     A styled line that ends a clause (".", ",", ";") is a sentence set in bold or italics
@@ -406,7 +433,7 @@ def _is_heading_line(line: Line, body_size: float) -> bool:
     """
     if line.text.rstrip().endswith((".", ",", ";")):
         return False
-    if all(w.bold for w in line.words):
+    if emphasised or all(w.bold for w in line.words):
         return line.size >= 0.7 * body_size  # small bold headings of back matter count too
     italic = all(w.italic for w in line.words)
     larger = line.size >= 1.15 * body_size
@@ -420,7 +447,7 @@ def _starts_block(first: _Piece, prev: _Piece, cur: _Piece, col_x0: float, body_
         return True
     if abs(a.size - b.size) > 0.4:
         return True
-    if (_is_heading_line(a, body_size) != _is_heading_line(b, body_size)
+    if (_is_heading_line(a, body_size, prev.emphasised) != _is_heading_line(b, body_size, cur.emphasised)
             and not FIGURE_CAPTION_RE.match(first.line.text)):  # a caption's bold title runs on
         return True
     if b.top - a.bottom > 0.55 * b.size:
@@ -542,13 +569,16 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
         regions = excluded.get(page.number, [])
         band = HEAD_BAND * page.height
         words, figure_words = [], []
-        for w in page.words:
-            if any(inside(w.bbox, r) for r in regions):
-                continue
-            if any(inside(w.bbox, r) for r in figure_boxes[page.number]):
-                figure_words.append(w)
-            else:
-                words.append(w)
+        free = [w for w in page.words if not any(inside(w.bbox, r) for r in regions)]
+        for line in group_lines(free):
+            for piece in split_line(line, 1.5 * line.size):
+                held = [any(inside(w.bbox, r) for r in figure_boxes[page.number]) for w in piece.words]
+                # A line of text that runs out of a drawing's box is not the drawing's
+                # ("Open access" beside a licence logo).
+                if all(held):
+                    figure_words += piece.words
+                else:
+                    words += piece.words
         labels = [w for piece in _figure_labels(words, figure_boxes[page.number], page) for w in piece.words]
         if labels:
             figure_words += labels
@@ -576,6 +606,7 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
         pieces = _split_columns(group_lines(words), page, 1.2 * body_size)
         _widen_orphans(pieces)
         pieces = _reading_order(pieces, 3.0 * body.pitch)
+        _mark_emphasis(pieces, getattr(page, "fonts", None) or {}, body)
         col_x0 = {c: min((p.line.x0 for p in pieces if p.column == c), default=0.0) for c in (0, 1, 2)}
         groups: list[list[_Piece]] = []
         for piece in pieces:
@@ -583,16 +614,17 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
                 groups[-1].append(piece)
             else:
                 groups.append([piece])
-        for gi, group in enumerate(groups):
-            lines = [p.line for p in group]
-            text = join_lines([ln.text for ln in lines], dehyphenator)
-            following = [p.line for p in groups[gi + 1]] if gi + 1 < len(groups) else []
-            reading.prose_follows = bool(following) and _is_prose(
-                following, " ".join(ln.text for ln in following), body)
+        parts = [_Part([p.line for p in group], join_lines([p.line.text for p in group], dehyphenator),
+                       all(_is_heading_line(p.line, body_size, p.emphasised) for p in group), group[0].column)
+                 for group in groups]
+        for gi, (group, part) in enumerate(zip(groups, parts)):
+            lines, text = part.lines, part.text
+            reading.prose_follows = _leads_to_prose(part, parts[gi + 1:], body)
+            following = parts[gi + 1].lines if gi + 1 < len(parts) else []
             # Typesetters never end a column with a heading: text follows it below, in its column.
             reading.text_below = bool(following) and following[0].top > lines[-1].top and (
                 groups[gi + 1][0].column == group[0].column or groups[gi + 1][0].column == 0)
-            kind = _classify(lines, text, reading, page.number, body, title_size)
+            kind = _classify(lines, text, part.styled, reading, page.number, body, title_size)
             if kind in ("abbreviation", "reference") and _under_foot_rule(lines[0], page):
                 kind = "footnote"  # a list never runs on under the rule that opens a column's notes
             entries = _abbreviation_entries(lines) if kind == "abbreviation" else [lines]
@@ -734,6 +766,37 @@ def _is_section_heading(text: str) -> bool:
     return len(text.split()) <= 6 and "," not in text
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A block of a page before it is typed."""
+
+    lines: list[Line]
+    text: str
+    styled: bool  # every line set apart from running text (see _is_heading_line)
+    column: int
+
+
+def _leads_to_prose(heading: _Part, following: list[_Part], body: BodyStyle) -> bool:
+    """Does running text follow a heading: right under it, or past the labelled parts of a
+    structured section under it, in its column (a label, a sentence or two, the next label,
+    ..., then running text)?"""
+    label_due = False
+    above = heading
+    for part in following:
+        if _is_prose(part.lines, part.text, body):
+            return True
+        if part.column != heading.column or part.lines[0].top < above.lines[-1].bottom:
+            return False
+        above = part
+        if part.styled and len(part.lines) <= 3 and _is_section_heading(part.text):
+            label_due = False
+        elif label_due or not part.text.rstrip().endswith((".", "!", "?")):
+            return False
+        else:
+            label_due = True  # a label's short text; the next label must come next
+    return False
+
+
 def _is_prose(lines: list[Line], text: str, body: BodyStyle) -> bool:
     """Running text in (about) the body style: several full lines of mostly lower-case words.
 
@@ -751,7 +814,7 @@ def _is_prose(lines: list[Line], text: str, body: BodyStyle) -> bool:
     return full >= 2 * (len(lines) - 1) / 3 and bool(words) and lower >= 0.4 * len(words)
 
 
-def _classify(lines: list[Line], text: str, reading: _Reading, page: int, body: BodyStyle,
+def _classify(lines: list[Line], text: str, styled: bool, reading: _Reading, page: int, body: BodyStyle,
               title_size: float) -> str:
     """Block type; advances *reading* past the front matter and into named sections.
 
@@ -759,7 +822,7 @@ def _classify(lines: list[Line], text: str, reading: _Reading, page: int, body: 
     or at the first block of running text, whichever comes first: found from the page's
     styles, not from heading names.
     """
-    kind = _block_type(lines, text, reading, page, body, title_size)
+    kind = _block_type(lines, text, styled, reading, page, body, title_size)
     reading.after_heading = kind == "heading"
     reading.caption = (lines, text) if kind == "caption" else None
     return kind
@@ -784,10 +847,11 @@ def _continues_caption(cap_lines: list[Line], cap_text: str, lines: list[Line], 
     return cap_text.rstrip().endswith(":") or (abs(size - last.size) < 0.3 and size < body.size - 0.5)
 
 
-def _block_type(lines: list[Line], text: str, reading: _Reading, page: int, body: BodyStyle,
+def _block_type(lines: list[Line], text: str, styled: bool, reading: _Reading, page: int, body: BodyStyle,
                 title_size: float) -> str:
+    """*styled*: every line is set apart from running text (see :func:`_is_heading_line`)."""
     size = max(ln.size for ln in lines)
-    heading = (all(_is_heading_line(ln, body.size) for ln in lines) and len(lines) <= 3
+    heading = (styled and len(lines) <= 3
                and (reading.text_below or reading.section == "front"))
     name = text.strip().lower().rstrip(":")
     front = reading.section == "front"

@@ -193,7 +193,7 @@ def test_labels_beside_a_captioned_plot_are_figure_text_and_text_beside_a_logo_i
     axis = ([Rule(200, 300, 340, 300.5)] + [Rule(x, 300, x + 0.5, 303) for x in range(200, 341, 30)]
             + [Rule(250, 265, 330, 265.5), Rule(250, 290, 330, 290.5), Rule(250, 265, 250.5, 290),
                Rule(330, 265, 330.5, 290)])  # a box of a boxplot over its axis
-    logo = [Rule(420, 600 + 3 * i, 440, 600.5 + 3 * i) for i in range(6)]
+    logo = [Rule(420, 600 + 3 * i, 440, 600.5 + 3 * i) for i in range(12)]  # taller than a framed line
     words = (_words("A study of things", 40, 40, 16) + _prose(40, 100, 10, 12)
              + _words("BLEU[%]", 168, 298, 8) + _words("23.0 25.0 27.0", 200, 306, 8)
              + _words("Figure 4: Boxplot of BLEU scores for one hundred runs of the tuner.", 40, 340, 10)
@@ -275,3 +275,97 @@ def test_notes_under_a_column_foot_rule_end_an_abbreviation_list():
     assert _type_of(blocks, "HA") == "abbreviation"
     assert _type_of(blocks, "1 Department") == "footnote"
     assert _type_of(blocks, "2 Department") == "footnote"
+
+
+COLUMN_PROSE = "the measured style runs on over a full line"  # about 200 pt wide in 9 pt
+
+
+def test_a_side_column_beside_an_off_centre_gutter_is_read_apart_from_the_columns_it_flanks():
+    """Affiliations in a narrow column left of an abstract column: the main columns meet
+    right of the page's centre, and a note's line that shares a baseline with the abstract's
+    stays out of it."""
+    words = _words("A study of things set in a large face", 135, 40, 16)
+    for i in range(12):  # the abstract column (135-335) and the right column (352-552)
+        words += _words(COLUMN_PROSE, 135, 100 + 11 * i, 9)
+    for i in range(8):  # the right column ends higher: nothing stands beside the abstract's last lines
+        words += _words(COLUMN_PROSE, 352, 100 + 11 * i, 9)
+    notes = ["1 Institute of Health", "University of Oxford", "Oxford, UK", "2 School of Things",
+             "University of Leeds", "Leeds, UK", "Correspondence to: A Author"]
+    for i, note in enumerate(notes):
+        words += _words(note, 30, 100 + 8.5 * i, 7)  # the first note shares the abstract's first baseline
+    blocks = _blocks(words)
+    abstract = next(b for b in blocks if b.type == "paragraph" and b.bbox[0] == 135)
+    assert abstract.text.split().count("measured") == 12 and "Institute" not in abstract.text
+    right = next(b for b in blocks if b.type == "paragraph" and b.bbox[0] == 352)
+    assert right.text.split().count("measured") == 8
+    assert blocks.index(abstract) < blocks.index(right)
+    notes_blocks = [b for b in blocks if b.bbox[2] < 130]
+    assert " ".join(b.text for b in notes_blocks).split() == " ".join(notes).split()
+    assert all(b.type == "front_matter" for b in notes_blocks)
+
+
+def _set_in(words, fontname):
+    from dataclasses import replace
+
+    return [replace(w, fontname=fontname) for w in words]
+
+
+def test_labels_in_a_heavier_face_than_their_text_head_a_structured_abstract():
+    """A structured abstract whose labels are set in a medium face over text in a regular one
+    (neither bold against the serif body font): each label is a heading, each text a paragraph,
+    from the abstract's heading on; an upright body line over a line of italics runs on."""
+    from pipeline.fonts import FontStyle
+    from pipeline.pdf_loader import LoadedPage
+    from pipeline.text_layer import build_text_blocks
+
+    def style(stem, italic=False):
+        return FontStyle(stem=stem, declared_bold=False, stem_v=stem, name_bold=False, italic=italic)
+
+    fonts = {"Sans-Medium": style(115), "Sans": style(80), "Body": style(92), "Body-Italic": style(60, True)}
+    words = _words("A study of things set in a large face", 40, 40, 16) + _words("Ann Author", 40, 70, 10)
+    words += _words("Abstract", 40, 100, 10, bold=True)
+    top = 114
+    for label, text, lines in [("Objective", "To measure things.", 1), ("Design", "A trial of things.", 1),
+                               ("Results", None, 4)]:
+        words += _set_in(_words(label, 40, top, 9), "Sans-Medium")
+        top += 11
+        for i in range(lines):
+            words += _set_in(_words(text or COLUMN_PROSE, 40, top, 9), "Sans")
+            top += 11
+        top += 4
+    for i in range(20):  # the body face: most characters; its last line in italics
+        words += _set_in(_words(COLUMN_PROSE, 40, 300 + 11 * i, 9), "Body-Italic" if i == 19 else "Body")
+    page = LoadedPage(number=1, width=600.0, height=800.0, rotation=0, words=words, fonts=fonts)
+    blocks = build_text_blocks([page], {})
+    for label in ("Abstract", "Objective", "Design", "Results"):
+        assert _type_of(blocks, label) == "heading", label
+    assert _type_of(blocks, "To measure") == "paragraph"
+    assert _type_of(blocks, "A trial") == "paragraph"
+    assert _type_of(blocks, "Ann Author") == "front_matter"
+    assert [b.text.split().count("measured") for b in blocks if b.bbox[1] >= 300] == [20]
+
+
+def test_a_label_over_text_that_is_no_sentence_stays_front_matter():
+    """Past a label to running text only through a structured section's sentences: a
+    correspondence label over an address is front matter, though an abstract follows."""
+    words = (_words("A study of things set in a large face", 40, 40, 16)
+             + _words("Correspondence", 40, 80, 10, bold=True) + _words("jane@uni.edu", 40, 94, 10)
+             + _words("Abstract", 40, 120, 10, bold=True) + _prose(40, 134, 10, 8))
+    blocks = _blocks(words)
+    assert _type_of(blocks, "Correspondence") == "front_matter"
+    assert _type_of(blocks, "jane@") == "front_matter"
+    assert _type_of(blocks, "Abstract") == "heading"
+    assert _type_of(blocks, "the measured") == "paragraph"
+
+
+def test_a_line_that_runs_out_of_a_logo_stays_one_narrative_block():
+    from pipeline.records import PageLayout, Rule
+    from pipeline.text_layer import build_text_blocks
+
+    logo = [Rule(420, 600 + 3 * i, 440, 600.5 + 3 * i) for i in range(12)]  # taller than a framed line
+    words = (_words("A study of things", 40, 40, 16) + _prose(40, 100, 10, 12)
+             + _words("Open access article", 425, 604, 8))  # "Open" stands on the logo's box
+    page = PageLayout(number=1, width=600.0, height=800.0, rotation=0, words=words, rules=logo)
+    blocks = build_text_blocks([page], {})
+    assert _type_of(blocks, "Open access article") != "figure_text"
+    assert not any(b.type == "figure_text" for b in blocks)
