@@ -761,3 +761,45 @@ def test_a_group_label_centred_over_several_columns_is_the_group_of_each():
     labels, groups = header_labels(header, columns)
     assert labels == ["Training Scenario", "Transcripts: ASR:", "base", "AM", "LM", "AM+LM", "n", "%"]
     assert groups == ["", "", "1-best", "1-best", "1-best", "1-best", "Arm A (n = 12)", "Arm A (n = 12)"]
+
+
+def test_a_header_set_over_the_top_rule_of_a_table_captioned_below_is_its_header():
+    """A table ruled under its header and under its last row, its caption below and no rule over
+    the header: the lines in columns set tight over the first rule, white space over them, are
+    its header; the two rows under it, each filling every column, are two rows."""
+    words = _line([(140, "Tagging"), (220, "first"), (290, "second")], 60, size=10.0)
+    words += _line([(140, "Scheme"), (220, "token"), (290, "rest of it")], 72, size=10.0)
+    words += _line([(140, "IO-tags"), (220, "I1"), (290, "I19 I19 I19")], 87, size=10.0)
+    words += _line([(140, "BIO-tags"), (220, "B1"), (290, "B19 I19 I19")], 100.5, size=10.0)
+    words += _line([(140, "Table 2: Two possible tagsets for labeling.")], 121, size=9.0)
+    for i in range(6):
+        words += _prose_line(60, 530, 150 + 13 * i, 5 * i, size=10.0)
+    rules = [Rule(136, 84.5, 360, 85), Rule(136, 113, 360, 113.5)]
+    tables, _ = extract_tables(_doc([_page(words, rules)]))
+    assert len(tables) == 1 and tables[0].label == "2"
+    assert tables[0].labels == ["Tagging Scheme", "first token", "second rest of it"]
+    assert [[c.text for c in r.cells.values()] for r in tables[0].rows] == [
+        ["IO-tags", "I1", "I19 I19 I19"], ["BIO-tags", "B1", "B19 I19 I19"]]
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_the_lines_over_the_first_rule_of_a_table_found_by_its_geometry_are_its_header(double):
+    """No rule over the header, a rule (or a double rule) under it, a rule between two groups of
+    rows, every line at one pitch: the two lines over the first rule are the header (closed by the double
+    rule's lower line, so that line parts no rows), every line under it a row."""
+    words = _line([(200, "Source"), (320, "Target")], 100)
+    words += _line([(200, "(Italian)"), (320, "(English)")], 111)
+    pairs = [("cravatta", "black"), ("velluto", "white"), ("giacca", "yellow"),
+             ("alleanza", "alliance"), ("legame", "bond"), ("amicizia", "friendship")]
+    tops = [122.5, 133.5, 144.5, 156, 167, 178]  # at the header's pitch, right under the rules
+    for (a, b), top in zip(pairs, tops):
+        words += _line([(60, f"Pair {a[:3]}"), (200, a), (320, b)], top)
+    for i in range(5):
+        words += _prose_line(60, 530, 260 + 13 * i, 4 * i, size=10.0)
+    rules = [Rule(56, 120.6, 420, 120.8), Rule(56, 154.8, 420, 155.0)]
+    if double:
+        rules.append(Rule(56, 121.8, 420, 122.0))
+    tables, _ = extract_tables(_doc([_page(words, rules)]))
+    assert len(tables) == 1
+    assert tables[0].labels[1:] == ["Source (Italian)", "Target (English)"]
+    assert [r.cells[tables[0].columns[1]].text for r in tables[0].rows] == [a for a, _ in pairs]

@@ -589,7 +589,7 @@ def _rows_set_apart(body_cols: dict[int, list[Word]], pitch: float, size: float,
     dense |= {id(a) for a, b in tight if id(b) in dense and {owner[id(w)] for w in a.words} == {first_col}
               and owner[id(b.words[0])] == first_col and b.x0 > a.x0 + 1.0}
     dense_pairs = sum(1 for a, b in tight if id(a) in dense and id(b) in dense)
-    if dense_pairs >= 3 and dense_pairs >= 0.8 * len(tight):
+    if dense_pairs >= min(3, len(lines) - 1) and dense_pairs >= 0.8 * len(tight):
         return False
     if rule_ys or len(steps) < 3:
         return True  # rules part rows where the space does not

@@ -387,6 +387,40 @@ def _overlaps(a: BBox, b: BBox) -> bool:
     return h_overlap(a[0], a[2], b[0], b[2]) > 0 and h_overlap(a[1], a[3], b[1], b[3]) > 0
 
 
+def _header_over_first_rule(page: PageLayout, ext: _Extent) -> bool:
+    """Does the table's header stand over its first rule, with no rule above it (a header
+    closed by a rule, none over it)? A few lines above the first rule, more below it."""
+    if not ext.rules:
+        return False
+    lines = group_lines(_words_between(page, ext.top, ext.bottom, ext.x0, ext.x1))
+    above = [ln for ln in lines if (ln.top + ln.bottom) / 2 < ext.rules[0]]
+    return 0 < len(above) <= MAX_HEADER_LINES and len(lines) > len(above)
+
+
+def _with_header_over_top_rule(page: PageLayout, ext: _Extent, limit: float) -> _Extent:
+    """A table found by the rules over its caption, with the header set right over its top rule
+    and no rule over the header: the lines in columns set tight above that rule, white space
+    (or nothing) above them. A paragraph's last lines stand alone, one phrase each."""
+    words = [w for w in page.words if limit < w.top and w.bottom <= ext.top + 0.5
+             and w.x0 >= ext.x0 - 2 and w.x1 <= ext.x1 + 2]
+    lines = group_lines(words)[::-1]
+    taken: list[Line] = []
+    edge = ext.top
+    for ln in lines:
+        if _in_band(page, ln.top, ln.bottom) or ln.size > ext.size + 0.3 or edge - ln.bottom > 0.6 * ln.size:
+            break
+        if len(split_line(ln, 1.0 * ln.size)) < 2 or parse_caption(ln.text):
+            break
+        taken.append(ln)
+        edge = ln.top
+    if not taken or len(taken) > MAX_HEADER_LINES:
+        return ext
+    above = [w for w in page.words if limit < w.bottom <= edge and h_overlap(w.x0, w.x1, ext.x0, ext.x1) > 0]
+    if any(edge - w.bottom < 0.8 * taken[-1].size for w in above):
+        return ext  # no white space over the lines: they go on from the text above
+    return _Extent(edge - 0.5, ext.bottom, ext.x0, ext.x1, ext.rules, ext.size, open_header=True)
+
+
 # ---------------------------------------------------------------------------------------
 # Header / body / footnote
 
@@ -411,7 +445,11 @@ def _header_split(page: PageLayout, ext: _Extent) -> tuple[list[Word], list[Word
         k = len(above)
         while k > 0 and face(above[k - 1]) == face(above[-1]):
             k -= 1
-        return _cut(words, (above[k - 1].bottom + above[k].top) / 2 if k else ext.rules[0])
+        closing = ext.rules[0]
+        for y in ext.rules[1:]:  # a double rule closes the header at its lower line
+            if y - closing < 0.5 * ext.size:
+                closing = y
+        return _cut(words, (above[k - 1].bottom + above[k].top) / 2 if k else closing)
     if len(ext.rules) >= (2 if ext.open_foot else 3):
         # The header closes at the first rule under the top rule that spans the table from end
         # to end; shorter rules above it stand under group labels ("Actual" over three years,
@@ -584,6 +622,8 @@ def locate_chunks(page: PageLayout, body_size: float) -> list[TableChunk]:
         if ext is None:
             below = True
             ext = _rule_extent(page, cap[1], -1, above_limit, cap[0], cap_x1, size, body_size)
+            if ext is not None:
+                ext = _with_header_over_top_rule(page, ext, above_limit)
             if ext is None:
                 ext = _gap_extent(page, phrases, cap[1], -1, above_limit, cap[0], body_size, others + taken)
         if ext is None:
@@ -613,6 +653,7 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
     caption_boxes = [c.bbox for c in free]
     for k, region in enumerate(find_regions(page, taken + caption_boxes, lambda text: parse_caption(text) is not None)):
         ext = _Extent(region.top, region.bottom, region.x0, region.x1, region.rules, region.size)
+        ext.open_header = _header_over_first_rule(page, ext)
         caption, below = _nearest_caption(region, free)
         if caption is None and not _drawn(page, region) and region.columns < 3 and region.numeric < 0.3:
             continue  # two columns of words, nothing drawn, no caption: an author block, a form
