@@ -60,7 +60,10 @@ from tests.realworld.scoring import (
 # Articles 95.4% (ICDAR 94.7%) once a group label centred over (or reaching across) several
 # columns is the group of each, and article headers are scored as their gold writes them
 # (group and label joined: "1-best baseline"; Lehr 86.0% -> 92.8%).
-FLOORS = {"icdar2013": 0.935, "articles": 0.95}
+# Articles 96.5% (ICDAR 94.7%) with a table ruled only around its header running on below it (RSC),
+# notes ruled off under a table being its footnote, a line of labels ruled off under the header
+# being the header's (PLOS 88.2% -> 100%), and "=" from a symbol font not splitting a bold word.
+FLOORS = {"icdar2013": 0.94, "articles": 0.96}
 
 
 @pytest.fixture(scope="module")

@@ -803,3 +803,29 @@ def test_the_lines_over_the_first_rule_of_a_table_found_by_its_geometry_are_its_
     assert len(tables) == 1
     assert tables[0].labels[1:] == ["Source (Italian)", "Target (English)"]
     assert [r.cells[tables[0].columns[1]].text for r in tables[0].rows] == [a for a, _ in pairs]
+
+
+def test_a_line_of_labels_ruled_off_under_the_header_is_part_of_it():
+    """A rule under every printed line, also between the labels and "F Ratio" under each: that
+    line (no row label, a label over every column of values) is the header's, not a row."""
+    header = _line([(60, "Factor"), (200, "Chlorophyll"), (280, "Yield"), (360, "Stability")], 80)
+    body = _line([(200, "F Ratio"), (280, "F Ratio"), (360, "F Ratio")], 93)
+    for i, name in enumerate(("Genotype", "Replication", "Year")):
+        body += _line([(60, name), (200, f"13.{i}**"), (280, f"6.{i}"), (360, f"3.{i}*")], 106 + 13 * i)
+    grid = parse_chunk_grid(header, body, [(91.0, 55.0, 430.0), (104.0, 55.0, 430.0), (117.0, 55.0, 430.0),
+                                            (130.0, 55.0, 430.0)])
+    assert list(zip(grid.group_labels, grid.labels)) == [
+        ("", "Factor"), ("Chlorophyll", "F Ratio"), ("Yield", "F Ratio"), ("Stability", "F Ratio")]
+    assert [row[0] for row in _texts(grid, 4)] == ["Genotype", "Replication", "Year"]
+
+
+def test_a_heading_over_some_columns_under_the_header_stays_a_row():
+    """A heading over some of the value columns ("Development" | "Set", split at a gutter)
+    is a row, not a line of labels."""
+    header = _line([(60, "Language"), (200, "Catalan"), (280, "Chinese"), (360, "Czech")], 80)
+    body = _line([(280, "Development"), (360, "Set")], 93)
+    for i, name in enumerate(("LAS", "Semantic", "Macro")):
+        body += _line([(60, name), (200, f"8{i}.69"), (280, f"7{i}.77"), (360, f"8{i}.75")], 106 + 13 * i)
+    grid = parse_chunk_grid(header, body, [])
+    assert grid.labels == ["Language", "Catalan", "Chinese", "Czech"]
+    assert _texts(grid, 4)[0] == ["", "", "Development", "Set"]

@@ -392,6 +392,9 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     if row_step is None and n_rules < 0.3 * n_lines and not _rows_set_apart(
             body_cols, pitch, size, rule_ys, len(columns)):
         rows = _full_width_headings(_rows_by_line(body_cols, pitch, rule_ys, stray_ids), columns, phrase_gap, size)
+        if _header_runs_on(rows, len(columns)):
+            labels, groups = header_labels(header_words + _row_words(rows[0]), columns)
+            rows = rows[1:]
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
     # Two values one above the other in a column are two rows: a number does not wrap.
@@ -417,8 +420,40 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
             if idx + 1 < len(anchors) and frag.bottom > anchors[idx + 1] + 0.5:
                 spanning.add(col)
     rows = _full_width_headings(_centred_labels(rows, pitch, rule_ys), columns, phrase_gap, size)
+    if _header_runs_on(rows, len(columns)):
+        labels, groups = header_labels(header_words + _row_words(rows[0]), columns)
+        rows = rows[1:]
     return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
                      spanning_columns=spanning, unparsed=[p.text for p in strays])
+
+
+def _cell_text(row: ChunkRow, col: int) -> str:
+    return " ".join(ln.text for ln in row.cells[col].lines)
+
+
+def _row_words(row: ChunkRow) -> list[Word]:
+    return [w for frag in row.cells.values() for ln in frag.lines for w in ln.words]
+
+
+def _header_runs_on(rows: list[ChunkRow], n_columns: int) -> bool:
+    """Is the first body row the header's last line (a rule drawn under every printed line
+    parts it from the labels)?
+
+    A line of labels under the labels ("F Ratio" under each factor, the units "(g spike-1)"):
+    no row label, and a label, not a value, over every column of values (a heading centred
+    over a few columns, "Development Set", is a row).
+    """
+    if len(rows) < 3 or 0 in rows[0].cells or len(rows[0].cells) < 2:
+        return False
+    for col in range(1, n_columns):
+        below = [_cell_text(r, col) for r in rows[1:] if col in r.cells]
+        values = 2 * sum(map(_is_value, below)) >= len(below) > 0
+        if col in rows[0].cells:
+            if _is_value(_cell_text(rows[0], col)) or not values:
+                return False
+        elif values:
+            return False
+    return True
 
 
 def _full_width_headings(rows: list[ChunkRow], columns: list[tuple[float, float]], gap: float,
