@@ -829,3 +829,29 @@ def test_a_heading_over_some_columns_under_the_header_stays_a_row():
     grid = parse_chunk_grid(header, body, [])
     assert grid.labels == ["Language", "Catalan", "Chinese", "Czech"]
     assert _texts(grid, 4)[0] == ["", "", "Development", "Set"]
+
+
+def _equations(top: float) -> list[Word]:
+    """Two aligned, numbered equations: terms in columns, a relation on each line."""
+    words = _line([(120, "κρ(r, t)c2"), (200, "="), (230, "2M(r) R2(r, t)"), (480, "(6)")], top)
+    words += _line([(120, "R˙2(r, t)"), (200, "="), (230, "2E(r) + 2M(r)/R(r, t),"), (480, "(7)")], top + 16)
+    words += _line([(120, "Θ"), (200, "="), (230, "R˙'/R' + 2 R˙/R ."), (480, "(9)")], top + 32)
+    return words
+
+
+def test_aligned_equations_are_no_table():
+    """Display math set in columns, with no caption: no table (a numbered relation ends its
+    line with the equation's number, which no table row does)."""
+    words = _prose_line(60, 530, 80, 0) + _equations(110) + _prose_line(60, 530, 170, 9)
+    tables, _ = extract_tables(_doc([_page(words)]))
+    assert tables == []
+
+
+def test_a_table_with_a_column_of_counts_in_parentheses_stays_a_table():
+    """Counts printed in parentheses in a column of their own are no equation numbers."""
+    words = _line([(60, "Arm"), (200, "Responders"), (300, "(%)"), (380, "Median PFS")], 100)
+    for i in range(5):
+        words += _line([(60, f"Cohort {i + 1}"), (200, f"{30 + i}"), (300, f"({40 + i})"), (380, f"{8 + i}.5")],
+                       112 + 12 * i)
+    tables, _ = extract_tables(_doc([_page(words)]))
+    assert len(tables) == 1 and len(tables[0].rows) == 5

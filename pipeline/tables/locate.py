@@ -36,6 +36,13 @@ FLOAT_CAPTION_RE = re.compile(
 CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
 MAX_HEADER_LINES = 4  # lines of a header set between a caption and the table's first rule
+# Display math: an equation's number at the end of its line ("(6)", "(2.3a)"), a relation sign
+# standing as a word or between two terms ("= 2E(r)", "t(1)=1").
+EQUATION_NUMBER_RE = re.compile(r"^\(\d{1,3}(?:\.\d{1,3})?[a-z]?\)[.,;]?$")
+RELATION_RE = re.compile(r"(?:^|\w[)\]]?)[=≤≥≠≈∝]|^[=≤≥≠≈∝<>]$")
+# Pieces of a bracket built up over several lines (a matrix's or a case split's): Unicode's
+# and the Symbol font's (which the text layer gives as private-use characters).
+BRACKET_PIECE_RE = re.compile("[\u239b-\u23ad\uf8eb-\uf8fe]")
 Separator = tuple[float, float, float]  # (y, x0, x1): a rule or shading edge between rows
 
 
@@ -660,6 +667,8 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
         if caption is None and _in_other_float(page, region, floats, taken + [c.bbox for c in table_captions],
                                                body_size):
             continue  # a chart's axes and legend, a diagram, pseudo-code: words in columns, no table
+        if caption is None and _display_math(page, region):
+            continue  # a matrix or aligned equations: terms in columns, no table
         if caption is not None:
             free.remove(caption)
             key = caption.label if caption.label is not None else f"p{page.number}.g{k + 1}"
@@ -669,6 +678,23 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
         chunk = _make_chunk(page, key, caption, ext, limit, below, found_by="geometry")
         chunks.append(chunk)
     return chunks
+
+
+def _display_math(page: PageLayout, region) -> bool:
+    """Is the region displayed math set in columns (aligned equations, a matrix)?
+
+    A numbered equation ends its line with its number ("(6)") after a relation ("=", "≤"); so
+    does no table row. Unnumbered, math still relates terms on most of its lines, where a
+    table's cells rarely hold a relation; and brackets built up from pieces enclose a matrix.
+    """
+    words = _words_between(page, region.top, region.bottom, region.x0, region.x1)
+    if sum(1 for w in words if BRACKET_PIECE_RE.search(w.text)) >= 2:
+        return True
+    lines = group_lines(words)
+    related = [ln for ln in lines if any(RELATION_RE.search(w.text) for w in ln.words)]
+    if any(EQUATION_NUMBER_RE.match(ln.words[-1].text) for ln in related):
+        return True
+    return len(lines) >= 2 and 2 * len(related) >= len(lines)
 
 
 def _in_other_float(page: PageLayout, region, floats: list[Caption], tables: list[BBox], body_size: float) -> bool:
