@@ -855,3 +855,16 @@ def test_a_table_with_a_column_of_counts_in_parentheses_stays_a_table():
                        112 + 12 * i)
     tables, _ = extract_tables(_doc([_page(words)]))
     assert len(tables) == 1 and len(tables[0].rows) == 5
+
+
+def test_authors_set_side_by_side_over_their_addresses_are_no_table():
+    """Three authors in columns, each over an affiliation and an e-mail address: no table."""
+    people = [("Ann Lee", "Stanford University", "ann@cs.stanford.edu"),
+              ("Bo Chen", "Yahoo! Inc.", "bo@yahoo-inc.com"),
+              ("Cy Diaz", "MIT CSAIL", "cy@mit.edu")]
+    words = []
+    for row in range(3):
+        words += _line([(60 + 170 * i, person[row]) for i, person in enumerate(people)], 100 + 12 * row)
+    words += _prose_line(60, 530, 160, 0) + _prose_line(60, 530, 172, 9)
+    tables, _ = extract_tables(_doc([_page(words)]))
+    assert tables == []

@@ -42,6 +42,7 @@ EQUATION_NUMBER_RE = re.compile(r"^\(\d{1,3}(?:\.\d{1,3})?[a-z]?\)[.,;]?$")
 RELATION_RE = re.compile(r"(?:^|\w[)\]]?)[=≤≥≠≈∝]|^[=≤≥≠≈∝<>]$")
 # Pieces of a bracket built up over several lines (a matrix's or a case split's): Unicode's
 # and the Symbol font's (which the text layer gives as private-use characters).
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 BRACKET_PIECE_RE = re.compile("[\u239b-\u23ad\uf8eb-\uf8fe]")
 Separator = tuple[float, float, float]  # (y, x0, x1): a rule or shading edge between rows
 
@@ -662,8 +663,9 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
         ext = _Extent(region.top, region.bottom, region.x0, region.x1, region.rules, region.size)
         ext.open_header = _header_over_first_rule(page, ext)
         caption, below = _nearest_caption(region, free)
-        if caption is None and not _drawn(page, region) and region.columns < 3 and region.numeric < 0.3:
-            continue  # two columns of words, nothing drawn, no caption: an author block, a form
+        if caption is None and not _drawn(page, region) and region.numeric < 0.3 and (
+                region.columns < 3 or _holds_addresses(page, region)):
+            continue  # columns of words, nothing drawn, no caption: an author block, a form
         if caption is None and _in_other_float(page, region, floats, taken + [c.bbox for c in table_captions],
                                                body_size):
             continue  # a chart's axes and legend, a diagram, pseudo-code: words in columns, no table
@@ -678,6 +680,11 @@ def geometric_chunks(page: PageLayout, body_size: float, found: list[TableChunk]
         chunk = _make_chunk(page, key, caption, ext, limit, below, found_by="geometry")
         chunks.append(chunk)
     return chunks
+
+
+def _holds_addresses(page: PageLayout, region) -> bool:
+    """Does the region hold e-mail addresses (authors set side by side, each over an address)?"""
+    return any(EMAIL_RE.search(w.text) for w in _words_between(page, region.top, region.bottom, region.x0, region.x1))
 
 
 def _display_math(page: PageLayout, region) -> bool:
