@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Callable
 
 import pdfplumber
-from pdfminer.layout import LTChar, LTContainer, LTFigure
+from pdfminer.layout import LTContainer, LTFigure
+from pdfminer.pdffont import PDFUnicodeNotDefined
+from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.pdftypes import PDFStream, resolve1
 from pdfminer.utils import apply_matrix_pt
-from pdfplumber.page import ALL_ATTRS as PLUMBER_ATTRS
-from pdfplumber.page import fix_fontname_bytes
+from pdfplumber.page import PDFPageAggregatorWithMarkedContent, fix_fontname_bytes
 from pdfplumber.utils import extract_words, resolve_all, resolve_and_decode
+from pdfplumber.utils.exceptions import PdfminerException
 
 from pipeline.errors import (
     CorruptPdfError,
@@ -478,61 +480,97 @@ def _rotated_lines(chars: list[dict], angle: int, width: float, height: float, p
 
 
 # ---------------------------------------------------------------------------------------
-# pdfplumber turns each layout object into a dict generically: every attribute is resolved
-# recursively (a generator per number of a glyph's matrix). A page has thousands of glyphs
-# whose attributes are plain numbers and strings, and that conversion costs more than
-# pdfminer's own reading of the page. Glyphs are converted here into the very same dicts
-# (tests/test_pdf_loader.py compares them with pdfplumber's); every other object (rules,
-# boxes, curves, images: a few per page) still goes through pdfplumber.
+# pdfplumber builds a pdfminer LTChar for every glyph, then turns it into a dict generically
+# (every attribute resolved recursively: a generator per number of a glyph's matrix). A page
+# has thousands of glyphs whose attributes are plain numbers and strings, and those two steps
+# cost more than pdfminer's own reading of the page. The device below writes each glyph's dict
+# directly, with pdfminer's arithmetic for its box and pdfplumber's for the rest, the very same
+# dicts (tests/test_pdf_loader.py compares them with pdfplumber's, key order included); every
+# other object (rules, boxes, curves, images: a few per page) still goes through pdfplumber.
 
 _PLAIN_TYPES = frozenset((float, int, str, bool, type(None)))
 
 
-@dataclass(slots=True)
-class _CharContext:
-    """What converting a glyph needs from its page (looked up once per page)."""
+class _GlyphDictDevice(PDFPageAggregatorWithMarkedContent):
+    """pdfplumber's layout device, with glyphs recorded as pdfplumber's char dicts (x0 and x1
+    still in pdfminer's frame: :func:`page_objects` clips them to their form first)."""
 
-    page_number: int
-    height: float
-    mediabox_x0: float
-    mediabox_top: float
-    initial_doctop: float
-    unicode_norm: str | None
-    colour_spaces: dict = field(default_factory=dict)  # colour space name -> decoded name
+    def __init__(self, page) -> None:
+        super().__init__(page.pdf.rsrcmgr, pageno=page.page_number, laparams=None)
+        self.page_number = page.page_number
+        self.height, self.mediabox_top = page.height, page.mediabox[1]
+        self.initial_doctop = page.initial_doctop
+        self.unicode_norm = page.pdf.unicode_norm
+        self.fonts: dict[int, tuple] = {}  # id(font) -> (font, fontname, vertical, descent per size unit)
+        self.colour_spaces: dict = {}  # colour space name -> decoded name
+
+    def _font(self, font) -> tuple:
+        known = self.fonts.get(id(font))
+        if known is None or known[0] is not font:
+            name = font.fontname
+            kind = type(name)
+            if kind not in _PLAIN_TYPES and not (kind is tuple and set(map(type, name)) <= _PLAIN_TYPES):
+                name = resolve_all(name)
+            if isinstance(name, bytes):
+                name = fix_fontname_bytes(name)
+            known = self.fonts[id(font)] = (font, name, font.is_vertical(), font.get_descent())
+        return known
+
+    def render_char(self, matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate) -> float:
+        try:
+            text = font.to_unichr(cid)
+            assert isinstance(text, str), str(type(text))
+        except PDFUnicodeNotDefined:
+            text = self.handle_undefined_char(font, cid)
+        _, fontname, vertical, descent = self._font(font)
+        adv = font.char_width(cid) * fontsize * scaling
+        # LTChar's box: a rectangle in text space through the glyph's matrix (apply_matrix_rect)
+        if vertical:
+            vx, vy = font.char_disp(cid)
+            vx = fontsize * 0.5 if vx is None else vx * fontsize * 0.001
+            vy = (1000 - vy) * fontsize * 0.001
+            bx0, by0, bx1, by1 = -vx, vy + rise + adv, -vx + fontsize, vy + rise
+        else:
+            descent = descent * fontsize
+            bx0, by0, bx1, by1 = 0, descent + rise, adv, descent + rise + fontsize
+        a, b, c, d, e, f = matrix
+        left1, bottom1 = a * bx0 + c * by0 + e, b * bx0 + d * by0 + f
+        right1, bottom2 = a * bx1 + c * by0 + e, b * bx1 + d * by0 + f
+        right2, top1 = a * bx1 + c * by1 + e, b * bx1 + d * by1 + f
+        left2, top2 = a * bx0 + c * by1 + e, b * bx0 + d * by1 + f
+        x0, y0 = min(left1, left2, right1, right2), min(bottom1, bottom2, top1, top2)
+        x1, y1 = max(left1, left2, right1, right2), max(bottom1, bottom2, top1, top2)
+        width, height = x1 - x0, y1 - y0
+        kind = type(matrix)
+        if kind is not tuple or not set(map(type, matrix)) <= _PLAIN_TYPES:
+            matrix = resolve_all(matrix)
+        name = ncs.name
+        colour_space = self.colour_spaces.get(name)
+        if colour_space is None:
+            colour_space = self.colour_spaces[name] = resolve_and_decode(name)
+        if self.unicode_norm is not None:
+            text = unicodedata.normalize(self.unicode_norm, text)
+        scolor, ncolor = graphicstate.scolor, graphicstate.ncolor
+        top = (self.height - y1) + self.mediabox_top
+        self.cur_item._objs.append({
+            "matrix": matrix, "fontname": fontname, "adv": adv, "upright": a * d * scaling > 0 and b * c <= 0,
+            "x0": x0, "y0": y0, "x1": x1, "y1": y1, "width": width, "height": height,
+            "size": width if vertical else height, "mcid": self.cur_mcid, "tag": self.cur_tag,
+            "object_type": "char", "page_number": self.page_number, "ncs": colour_space, "text": text,
+            "stroking_color": scolor if isinstance(scolor, tuple) else (scolor,),
+            "non_stroking_color": ncolor if isinstance(ncolor, tuple) else (ncolor,),
+            "top": top, "bottom": (self.height - y0) + self.mediabox_top, "doctop": self.initial_doctop + top})
+        return adv
 
 
-def _char_object(char: LTChar, page: _CharContext) -> dict:
-    """pdfplumber's ``Page.process_object(char)`` for a glyph."""
-    attr = {}
-    for k, v in char.__dict__.items():
-        if k in PLUMBER_ATTRS:
-            kind = type(v)
-            if kind not in _PLAIN_TYPES and not (kind is tuple and set(map(type, v)) <= _PLAIN_TYPES):
-                v = resolve_all(v)
-            attr[k] = v
-    attr["object_type"] = "char"
-    attr["page_number"] = page.page_number
-    for cs in ("ncs", "scs"):
-        if hasattr(char, cs):
-            name = getattr(char, cs).name
-            if name not in page.colour_spaces:
-                page.colour_spaces[name] = resolve_and_decode(name)
-            attr[cs] = page.colour_spaces[name]
-    text = char.get_text()
-    attr["text"] = unicodedata.normalize(page.unicode_norm, text) if page.unicode_norm is not None else text
-    gs = char.graphicstate
-    attr["stroking_color"] = gs.scolor if isinstance(gs.scolor, tuple) else (gs.scolor,)
-    attr["non_stroking_color"] = gs.ncolor if isinstance(gs.ncolor, tuple) else (gs.ncolor,)
-    if isinstance(attr["fontname"], bytes):
-        attr["fontname"] = fix_fontname_bytes(attr["fontname"])
-    top = (page.height - attr["y1"]) + page.mediabox_top
-    attr["top"] = top
-    attr["bottom"] = (page.height - attr["y0"]) + page.mediabox_top
-    attr["doctop"] = page.initial_doctop + top
-    if page.mediabox_x0 != 0:
-        attr["x0"] = attr["x0"] + page.mediabox_x0
-        attr["x1"] = attr["x1"] + page.mediabox_x0
-    return attr
+def _page_layout_objects(page) -> list:
+    """The page's pdfminer layout objects, glyphs as dicts (pdfplumber's ``Page.layout`` otherwise)."""
+    device = _GlyphDictDevice(page)
+    try:
+        PDFPageInterpreter(page.pdf.rsrcmgr, device).process_page(page.page_obj)
+    except Exception as exc:
+        raise PdfminerException(exc) from exc
+    return device.get_result()._objs
 
 
 def page_objects(page) -> dict[str, list[dict]]:
@@ -541,34 +579,35 @@ def page_objects(page) -> dict[str, list[dict]]:
     if page.pdf.laparams is not None:  # layout analysis: text containers are objects too
         return page.objects
     objects: dict[str, list[dict]] = {}
-    context = _CharContext(page.page_number, page.height, page.mediabox[0], page.mediabox[1],
-                           page.initial_doctop, page.pdf.unicode_norm)
-
+    shift = page.mediabox[0]  # pdfplumber's x0 and x1 are relative to the media box's left edge
     forms = _page_forms(page)
 
     def walk(items, clip=None, in_form=False) -> None:
         for obj in items:
-            if isinstance(obj, LTFigure) and not in_form:
+            if type(obj) is dict:  # a glyph
+                if clip is not None and not (clip[0] - 1 <= (obj["x0"] + obj["x1"]) / 2 <= clip[2] + 1
+                                             and clip[1] - 1 <= (obj["y0"] + obj["y1"]) / 2 <= clip[3] + 1):
+                    continue
+                if shift != 0:
+                    obj["x0"] = obj["x0"] + shift
+                    obj["x1"] = obj["x1"] + shift
+                parsed = obj
+            elif isinstance(obj, LTFigure) and not in_form:
                 # A form XObject's BBox clips what it draws: text outside it is not printed
                 # (a whole page embedded as a figure, cut down to the figure's area). A form
                 # inside a form names its own resources, so only the page's forms are looked up.
                 walk(obj._objs, _form_clip(obj, forms), in_form=True)
                 continue
-            if isinstance(obj, LTContainer):
+            elif isinstance(obj, LTContainer):
                 walk(obj._objs, clip, in_form)
                 continue
-            if type(obj) is LTChar:
-                if clip is not None and not (clip[0] - 1 <= (obj.x0 + obj.x1) / 2 <= clip[2] + 1
-                                             and clip[1] - 1 <= (obj.y0 + obj.y1) / 2 <= clip[3] + 1):
-                    continue
-                parsed = _char_object(obj, context)
             else:
                 parsed = page.process_object(obj)
                 if parsed["object_type"] == "anno":
                     continue
             objects.setdefault(parsed["object_type"], []).append(parsed)
 
-    walk(page.layout._objs)
+    walk(_page_layout_objects(page))
     return objects
 
 

@@ -17,16 +17,85 @@ PDFS = [
 ]
 
 
-@pytest.mark.parametrize("pdf", PDFS, ids=lambda p: p.stem)
-def test_page_objects_match_pdfplumber(pdf: Path) -> None:
-    with pdfplumber.open(pdf) as ours, pdfplumber.open(pdf) as theirs:
-        for mine, reference in list(zip(ours.pages, theirs.pages))[:4]:
+def _assert_same_objects(pdf: Path, pages: int = 4, **options) -> None:
+    with pdfplumber.open(pdf, **options) as ours, pdfplumber.open(pdf, **options) as theirs:
+        for mine, reference in list(zip(ours.pages, theirs.pages))[:pages]:
             fast, expected = page_objects(mine), reference.objects
             assert fast.keys() == expected.keys()
             assert fast["char"] == expected["char"]  # every key and value of every glyph
             assert [list(c) for c in fast["char"]] == [list(c) for c in expected["char"]]  # key order too
+            assert [[type(v) for v in c.values()] for c in fast["char"]] == [
+                [type(v) for v in c.values()] for c in expected["char"]]  # int stays int, float float
             for kind in expected.keys() - {"char"}:  # converted by pdfplumber itself
                 assert [o["x0"] for o in fast[kind]] == [o["x0"] for o in expected[kind]]
+
+
+@pytest.mark.parametrize("pdf", PDFS, ids=lambda p: p.stem)
+def test_page_objects_match_pdfplumber(pdf: Path) -> None:
+    _assert_same_objects(pdf)
+
+
+def test_page_objects_match_pdfplumber_with_unicode_normalisation() -> None:
+    _assert_same_objects(PDFS[0], pages=2, unicode_norm="NFKC")  # the "ﬁ" ligatures become "fi"
+
+
+def test_page_objects_match_pdfplumber_on_a_media_box_off_the_origin(tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(PDFS[0])
+    writer = pypdf.PdfWriter()
+    page = writer.add_page(reader.pages[0])
+    x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+    page.mediabox = pypdf.generic.RectangleObject([x0 + 20.5, y0 - 30.25, x1 - 10, y1 - 40])
+    shifted = tmp_path / "shifted.pdf"
+    writer.write(shifted)
+    with pdfplumber.open(shifted) as pdf:
+        assert pdf.pages[0].mediabox[0] != 0 and pdf.pages[0].mediabox[1] != 0
+    _assert_same_objects(shifted, pages=1)
+
+
+class _VerticalFont:
+    """The few things pdfminer's glyph box reads from a vertical (Identity-V) CID font."""
+
+    fontname = "Vertical-Mincho"
+
+    def __init__(self, displacement):
+        self.displacement = displacement
+
+    def to_unichr(self, cid: int) -> str:
+        return chr(cid)
+
+    def char_width(self, cid: int) -> float:
+        return 0.6  # not square: its width and height differ
+
+    def char_disp(self, cid: int):
+        return self.displacement
+
+    def is_vertical(self) -> bool:
+        return True
+
+    def get_descent(self) -> float:
+        return -0.12
+
+
+@pytest.mark.parametrize("displacement", [(None, 880), (500, 880)], ids=["default-x", "x"])
+def test_a_vertical_glyph_is_boxed_as_pdfminer_boxes_it(displacement) -> None:
+    from pdfminer.pdfcolor import PREDEFINED_COLORSPACE
+    from pdfminer.pdfinterp import PDFGraphicState
+    from pdfplumber.page import PDFPageAggregatorWithMarkedContent
+
+    from pipeline.pdf_loader import _GlyphDictDevice
+
+    with pdfplumber.open(PDFS[0]) as pdf:
+        page = pdf.pages[0]
+        args = ((0.0, -1.0, 1.0, 0.0, 100.0, 700.0), _VerticalFont(displacement), 10.0, 1.0, 0.0, 0x4E00,
+                PREDEFINED_COLORSPACE["DeviceGray"], PDFGraphicState())
+        ours = _GlyphDictDevice(page)
+        theirs = PDFPageAggregatorWithMarkedContent(pdf.rsrcmgr, pageno=1)
+        for device in (ours, theirs):
+            device.begin_page(page.page_obj, (1, 0, 0, 1, 0, 0))
+            assert device.render_char(*args) == 6.0
+        glyph, expected = ours.cur_item._objs[0], page.process_object(theirs.cur_item._objs[0])
+        assert glyph == expected and list(glyph) == list(expected)
 
 
 def test_page_objects_with_layout_analysis_are_pdfplumbers() -> None:
