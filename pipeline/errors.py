@@ -14,6 +14,7 @@ code  error                      meaning
 7     ExtractionTimeoutError     the per-document time limit (--timeout) ran out
 8     SchemaValidationError      an output failed its schema validation
 9     OutputWriteError           the output cannot be written (read-only, permission, disk full, name too long)
+10    WorkerDiedError            a worker process died (killed, out of memory) before its work was done
 ====  =========================  ==================================================
 """
 
@@ -64,9 +65,13 @@ class OutputWriteError(ReviewExtractError):
     exit_code = 9
 
 
+class WorkerDiedError(ReviewExtractError):
+    exit_code = 10
+
+
 EXIT_CODES = {cls.__name__: cls.exit_code for cls in (
     InputNotFoundError, NotAPdfError, CorruptPdfError, EncryptedPdfError, NoTextLayerError,
-    ExtractionTimeoutError, SchemaValidationError, OutputWriteError)}
+    ExtractionTimeoutError, SchemaValidationError, OutputWriteError, WorkerDiedError)}
 
 
 class Deadline:

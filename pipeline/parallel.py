@@ -4,7 +4,8 @@ Set REVIEW_EXTRACT_PROCESSES to change the count (1 keeps every stage in the mai
 
 Three kinds of children, one rule (a run killed with SIGKILL, or by a scheduler's time limit,
 leaves no process behind):
-- forked workers (page readers, NER and report workers): PR_SET_PDEATHSIG, armed at fork;
+- forked workers (page readers, NER and report workers, run by :class:`ForkedWorkers`):
+  PR_SET_PDEATHSIG, armed at fork;
 - workers started by spawn (a process pool's workers): :func:`watch_parent` as their initializer;
 - programs started with subprocess (Prefect's temporary API server): :func:`end_with_this_process`,
   a reaper process that ends them when this one is gone.
@@ -16,11 +17,17 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import threading
 import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import wait as wait_for_any
+
+from pipeline.errors import Deadline, WorkerDiedError
 
 
 def worker_processes() -> int:
@@ -86,6 +93,130 @@ def _die_with_parent() -> None:
 # them again right after forking.
 os.register_at_fork(before=_remember_parent_and_freeze, after_in_parent=gc.unfreeze,
                     after_in_child=_die_with_parent)
+
+
+class ForkedWorkers:
+    """*fn* over *tasks* in *processes* forked workers, the results in task order.
+
+    Forked, the workers share *fn* and *tasks* with this process (nothing of them is pickled);
+    they take the next task from a shared counter as they become free and send each result back
+    on a pipe of their own, which a thread here reads at once (a worker never waits for this
+    process to be free). A worker that dies before the work is done (killed, out of memory)
+    makes :meth:`results` raise WorkerDiedError at once: its task would otherwise be waited for
+    for ever. An error in *fn* is raised here, with the worker's traceback as a note. The
+    workers are ended when the ``with`` block is left, however it is left. *what* names the work
+    in errors ("reading pages").
+    """
+
+    def __init__(self, fn: Callable, tasks: Sequence, processes: int, what: str) -> None:
+        self.what = what
+        self._count = len(tasks)
+        self._results: dict[int, tuple[bool, object]] = {}
+        self._died: str | None = None
+        self._closing = False
+        self._changed = threading.Condition()
+        context = multiprocessing.get_context("fork")
+        next_task = context.Value("l", 0)
+        self._workers: list[tuple[multiprocessing.Process, object]] = []
+        try:
+            for _ in range(processes):
+                receive, send = context.Pipe(duplex=False)
+                worker = context.Process(target=_work, args=(fn, tasks, next_task, send), daemon=True,
+                                         name=f"review-extract {what}")
+                worker.start()
+                send.close()
+                self._workers.append((worker, receive))
+        except BaseException:
+            self.close()
+            raise
+        self._collector = threading.Thread(target=self._collect, daemon=True, name="worker-results")
+        self._collector.start()
+
+    def __enter__(self) -> ForkedWorkers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def results(self, deadline: Deadline | None = None) -> Iterator:
+        """Each task's result in task order, as it arrives; within *deadline* if given."""
+        for index in range(self._count):
+            with self._changed:
+                while index not in self._results and self._died is None:
+                    remaining = deadline.remaining if deadline is not None else None
+                    if remaining is not None and remaining <= 0:
+                        raise deadline.error(self.what)
+                    self._changed.wait(remaining)
+                if self._died is not None:
+                    raise WorkerDiedError(f"a worker process {self.what} died ({self._died}); the run is "
+                                          "abandoned")
+                ok, value = self._results.pop(index)
+            if not ok:
+                raise value
+            yield value
+
+    def _collect(self) -> None:
+        """Read results as they come; notice a worker that dies before the work is done."""
+        open_pipes = {receive: worker for worker, receive in self._workers}
+        running = {worker.sentinel: worker for worker, _ in self._workers}
+        received = 0
+        while (open_pipes or running) and not self._closing:
+            for ready in wait_for_any([*open_pipes, *running]):
+                if ready in open_pipes:
+                    try:
+                        index, ok, value = ready.recv()
+                    except (EOFError, OSError):  # the worker is done (or gone: its sentinel says which)
+                        del open_pipes[ready]
+                        continue
+                    received += 1
+                    with self._changed:
+                        self._results[index] = (ok, value)
+                        self._changed.notify_all()
+                elif ready in running:
+                    worker = running.pop(ready)
+                    worker.join()
+                    if worker.exitcode != 0 and received < self._count and not self._closing:
+                        code = worker.exitcode
+                        reason = (f"killed by {signal.Signals(-code).name}" if code < 0 and -code in
+                                  signal.valid_signals() else f"exit status {code}")
+                        with self._changed:
+                            self._died = f"pid {worker.pid}, {reason}"
+                            self._changed.notify_all()
+                        return
+
+    def close(self) -> None:
+        """End the workers (at once when the work is not done) and wait for them."""
+        self._closing = True
+        for worker, _ in self._workers:
+            if worker.is_alive():
+                worker.terminate()
+        for worker, _ in self._workers:
+            worker.join()
+        collector = getattr(self, "_collector", None)
+        if collector is not None:
+            collector.join()  # it sees the workers gone, then the pipes are closed
+        for _, receive in self._workers:
+            receive.close()
+
+
+def _work(fn: Callable, tasks: Sequence, next_task, results) -> None:
+    """A worker's loop: the next free task, until none is left."""
+    while True:
+        with next_task.get_lock():
+            index = next_task.value
+            next_task.value = index + 1
+        if index >= len(tasks):
+            break
+        try:
+            message = (index, True, fn(tasks[index]))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the process that waits for it
+            exc.add_note(f"in a worker process {os.getpid()}:\n{traceback.format_exc()}")
+            message = (index, False, exc)
+        try:
+            results.send(message)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # an error that cannot travel
+            results.send((index, False, RuntimeError(f"{message[2]!r} (cannot be sent back: {exc})")))
+    results.close()
 
 
 def watch_parent() -> None:

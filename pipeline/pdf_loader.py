@@ -7,9 +7,7 @@ parser both work from the records this module returns.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import logging
-import multiprocessing
 import re
 import statistics
 import unicodedata
@@ -38,7 +36,7 @@ from pipeline.errors import (
 )
 from pipeline.fonts import FontStyle, base_font_name, differ_in_weight, mark_weights, page_font_styles, style_from_name
 from pipeline.glyph_recovery import GlyphRecovery
-from pipeline.parallel import worker_processes
+from pipeline.parallel import ForkedWorkers, worker_processes
 from pipeline.records import BBox, Fill, PageLayout, Rule, Word
 from pipeline.versioning import file_sha256
 
@@ -754,36 +752,19 @@ def _page_ranges(total: int, workers: int) -> list[tuple[int, int]]:
     return [(a, min(a + step, total)) for a in range(0, total, step)]
 
 
-@contextlib.contextmanager
-def _worker_pool(processes: int):
-    """A forked pool of page readers, or None where processes cannot be made.
-
-    Forking shares the already imported pdfplumber; inside a daemonic process (a Dask
-    worker) or without fork, pages are read in this process. The pool is terminated on
-    any exit, so a time limit also stops pages being read elsewhere; the readers die with
-    this process if it is killed (pipeline.parallel).
-    """
-    pool = None
-    if processes > 1:
-        try:
-            pool = multiprocessing.get_context("fork").Pool(processes)
-        except (AssertionError, OSError):  # daemonic parent, or no processes left
-            pool = None
+def _page_readers(path: Path, password: str | None, total: int, ranges: list[tuple[int, int]],
+                  deadline: Deadline | None) -> ForkedWorkers | None:
+    """Forked page readers for the page ranges, or None where the pages are read in this process
+    (one range; inside a daemonic process such as a Dask worker, or without fork; no processes
+    left). The readers end with the run, also on a time limit (pipeline.parallel)."""
+    processes = min(len(ranges), worker_processes())
+    if processes < 2:
+        return None
     try:
-        yield pool
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-
-
-def _wait(result, deadline: Deadline | None):
-    """The next result of the page readers, within the document's time limit."""
-    timeout = deadline.remaining if deadline is not None else None
-    try:
-        return result.next(timeout=max(timeout, 0.01) if timeout is not None else None)
-    except multiprocessing.TimeoutError:
-        raise deadline.error("reading pages") from None
+        return ForkedWorkers(lambda pages: _read_page_range(path, password, *pages, total, deadline), ranges,
+                             processes, "reading pages")
+    except OSError:  # no processes left
+        return None
 
 
 _reader_pdf: dict[tuple, object] = {}  # in a reader process: the PDF it has open
@@ -796,10 +777,6 @@ def _read_page_range(path: Path, password: str | None, start: int, stop: int, to
     if key not in _reader_pdf:
         _reader_pdf[key] = _open(path, password)
     return _read_pages(_reader_pdf[key].pages[start:stop], start, total, path, deadline, None)
-
-
-def _read_range_task(args: tuple) -> tuple[list[PageLayout], list[str], int]:
-    return _read_page_range(*args)
 
 
 def _read_pages(page_list, offset: int, total: int, path: Path, deadline: Deadline | None,
@@ -856,18 +833,15 @@ def load_pdf(path: str | Path, password: str | None = None,
                 raise _input_error(path, exc, "its page tree cannot be read") from None
             total = len(page_list)
             ranges = _page_ranges(total, worker_processes())
-            with _worker_pool(min(len(ranges), worker_processes())) as pool:
-                if pool is None:
-                    pages, warnings, failed = _read_pages(page_list, 0, total, path, deadline, progress)
-                else:
-                    # Reader processes take the page ranges in turn while this one warms up.
-                    results = pool.imap(_read_range_task,
-                                        [(path, password, a, b, total, deadline) for a, b in ranges])
+            readers = _page_readers(path, password, total, ranges, deadline)
+            if readers is None:
+                pages, warnings, failed = _read_pages(page_list, 0, total, path, deadline, progress)
+            else:
+                with readers:  # reader processes take the page ranges in turn while this one warms up
                     if while_reading is not None:
                         while_reading()
                     pages, warnings, failed = [], [], 0
-                    for _ in ranges:
-                        more_pages, more_warnings, more_failed = _wait(results, deadline)
+                    for more_pages, more_warnings, more_failed in readers.results(deadline):
                         for page in more_pages:
                             pages.append(page)
                             if progress:

@@ -248,3 +248,79 @@ def test_no_worker_processes_are_forked_off_the_main_thread(monkeypatch):
     thread.start()
     thread.join()
     assert seen == [1]
+
+
+@pytest.mark.parametrize("stage", ["load", "entities"])  # page readers, then the NER model's workers
+def test_a_worker_killed_alone_fails_the_run_at_once(tmp_path, review_pdf, stage):
+    """A worker killed on its own (the command alive) takes its task with it: the command ends with
+    a clear error instead of waiting for that task, writes nothing and leaves no process behind."""
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REVIEW_EXTRACT_PROCESSES": "2"}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "extract", str(review_pdf), "--out", str(out),
+                             "--no-report"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env=env, cwd=tmp_path)
+    try:
+        for line in proc.stderr:  # wait for the stage to start
+            if line.strip() == f"-> {stage}":
+                break
+        workers: set[int] = set()
+        while not workers and proc.poll() is None:
+            workers = _children(proc.pid)
+            time.sleep(0.01)
+        assert workers, f"no worker process seen during {stage}"
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        # Waiting for the lost task would last until --timeout (600 s) or for ever: 120 s is a hang.
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 10, stdout + stderr
+        assert f"pid {victim}, killed by SIGKILL" in stderr and "a worker process" in stderr, stderr
+        assert "Traceback" not in stdout + stderr
+        left = [pid for pid in _descendants(proc.pid) | workers if _running(pid)]
+        assert not left, f"processes outlived the failed command: {left}"
+        assert not out.exists()
+        assert not list(tmp_path.iterdir()), "partial output left behind"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _square_or_die(n: int) -> int:
+    if n == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if n == 5:
+        raise ValueError("five")
+    return n * n
+
+
+def test_forked_workers_give_results_in_order_and_raise_a_task_error_here():
+    from pipeline.parallel import ForkedWorkers
+
+    with ForkedWorkers(_square_or_die, [0, 1, 2, 4, 6, 7], 2, "squaring") as workers:
+        assert list(workers.results()) == [0, 1, 4, 16, 36, 49]
+    with ForkedWorkers(_square_or_die, [1, 5, 2], 2, "squaring") as workers:
+        with pytest.raises(ValueError, match="five") as raised:
+            list(workers.results())
+        assert any("in a worker process" in note for note in raised.value.__notes__)
+    assert not _children(os.getpid())
+
+
+def test_forked_workers_report_a_worker_that_dies_and_end_the_others():
+    from pipeline.errors import WorkerDiedError
+    from pipeline.parallel import ForkedWorkers
+
+    with ForkedWorkers(_square_or_die, [1, 3, *range(10, 20)], 2, "squaring") as workers:
+        with pytest.raises(WorkerDiedError, match=r"a worker process squaring died \(pid \d+, killed by SIGKILL\)"):
+            list(workers.results())
+    assert not _children(os.getpid())
+
+
+def test_forked_workers_stop_at_the_deadline():
+    from pipeline.errors import Deadline, ExtractionTimeoutError
+    from pipeline.parallel import ForkedWorkers
+
+    with ForkedWorkers(time.sleep, [60, 60], 2, "sleeping") as workers:
+        with pytest.raises(ExtractionTimeoutError, match="sleeping"):
+            list(workers.results(Deadline(0.5, "test")))
+    assert not _children(os.getpid())

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
-import multiprocessing
 import re
 import threading
 import time
@@ -33,7 +33,7 @@ from pipeline.entities.abbreviations import (
 )
 from pipeline.entities.passages import FACT_TYPES, Passage, build_passages
 from pipeline.entities.table_links import TableLinks, names_products, study_names_of_cell, tagged_column
-from pipeline.parallel import worker_processes
+from pipeline.parallel import ForkedWorkers, worker_processes
 from pipeline.records import Table, TextBlock
 
 ENTITY_TYPES = ("REGISTRY_ID", "TARGET", "PRODUCT", "DRUG", "DRUG_CLASS", "CHEMICAL", "DISEASE",
@@ -290,17 +290,12 @@ def load_models() -> None:
 
 
 NER_TEXTS_PER_TASK = 64  # passages per task of the NER workers (at most)
-_ner_in_workers = None  # the model the forked NER workers use (set just before they are forked)
 
 
 def _model_entities(ner, texts: list[str]) -> list[list[tuple[int, int, str, str]]]:
     """(start, end, label, text) of every model entity, per text."""
     return [[(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
             for doc in ner.pipe(texts, batch_size=NER_TEXTS_PER_TASK)]
-
-
-def _model_entities_in_worker(texts: list[str]) -> list[list[tuple[int, int, str, str]]]:
-    return _model_entities(_ner_in_workers, texts)
 
 
 def _ner_tasks(texts: list[str], processes: int) -> list[list[str]]:
@@ -327,20 +322,13 @@ def _model_entities_running(ner, texts: list[str]):
     the caller goes on (from the main thread only, see worker_processes). The workers are ended
     on any exit (a time limit, an error in the caller).
     """
-    global _ner_in_workers
     processes = worker_processes()  # 1 off the main thread: forking there copies other threads' locks
     if processes < 2 or len(texts) <= NER_TEXTS_PER_TASK:
         yield lambda: _model_entities(ner, texts)
         return
-    _ner_in_workers = ner
-    pool = multiprocessing.get_context("fork").Pool(processes)
-    try:
-        pending = pool.map_async(_model_entities_in_worker, _ner_tasks(texts, processes), chunksize=1)
-        yield lambda: [ents for task in pending.get() for ents in task]
-    finally:
-        pool.terminate()
-        pool.join()
-        _ner_in_workers = None
+    with ForkedWorkers(functools.partial(_model_entities, ner), _ner_tasks(texts, processes), processes,
+                       "running the NER model") as workers:
+        yield lambda: [ents for task in workers.results() for ents in task]
 
 
 def _add_model_entities(found: list[list[tuple[int, int, str, str]]], docs, Hit) -> None:

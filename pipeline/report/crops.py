@@ -288,9 +288,7 @@ class CropBook:
     def render(self, report_dir: Path) -> None:
         """Render every page that has crops once and save each crop as a palette PNG; the pages
         are shared among worker processes (pipeline.parallel)."""
-        import multiprocessing
-
-        from pipeline.parallel import worker_processes
+        from pipeline.parallel import ForkedWorkers, worker_processes
 
         if not self.available or not self.crops:
             return
@@ -302,8 +300,8 @@ class CropBook:
                 for page_no, crops in sorted(by_page.items())]
         processes = min(worker_processes(), len(jobs))
         if processes > 1:
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                rendered = pool.map(_render_page, jobs)
+            with ForkedWorkers(_render_page, jobs, processes, "rendering report images") as workers:
+                rendered = list(workers.results())
         else:
             rendered = [_render_page(job) for job in jobs]
         by_id = {c.id: c for c in self.crops.values()}
