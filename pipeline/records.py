@@ -202,3 +202,5 @@ class Table:
     warnings: list[str] = field(default_factory=list)
     label: str | None = None  # printed label: "2", "6.1", "A.3", "S1", "IV"; None when uncaptioned
     groups: list[str] = field(default_factory=list)  # group header printed over each column ("" when none)
+    # per column: a label with no group that starts level with the group headers (spans both rows)
+    labels_level_with_groups: list[bool] = field(default_factory=list)

@@ -63,7 +63,10 @@ from tests.realworld.scoring import (
 # Articles 96.5% (ICDAR 94.7%) with a table ruled only around its header running on below it (RSC),
 # notes ruled off under a table being its footnote, a line of labels ruled off under the header
 # being the header's (PLOS 88.2% -> 100%), and "=" from a symbol font not splitting a bold word.
-FLOORS = {"icdar2013": 0.94, "articles": 0.96}
+# Articles 97.0% (ICDAR 94.9%) once header lines ruled off into the body go back to the header
+# (PLOS "F Ratio" under each label, Dinu's labels under "En→It"), and ICDAR headers are scored
+# with an ungrouped label that starts level with the group headers in their row.
+FLOORS = {"icdar2013": 0.945, "articles": 0.97}
 
 
 @pytest.fixture(scope="module")
@@ -192,9 +195,10 @@ def test_alternative_readings_count_the_better_one():
     assert (score.cells_right, score.gold_cells) == (3, 4)
 
 
-def test_header_rows_place_group_headers_at_their_first_column():
+def test_header_rows_place_group_headers_and_ungrouped_labels_at_their_first_cell():
     labels, groups = ["Study", "Arm: n", "Arm: %", "Notes"], ["", "Arm", "Arm", ""]
-    assert header_rows(labels, groups, stacked=True) == [["", "Arm", "", ""], ["Study", "n", "%", "Notes"]]
+    level = [True, False, False, False]  # "Study" starts level with "Arm", "Notes" under it
+    assert header_rows(labels, groups, True, level) == [["Study", "Arm", "", ""], ["", "n", "%", "Notes"]]
     assert header_rows(["Study", "n"], ["", ""], stacked=True) == [["Study", "n"]]
 
 

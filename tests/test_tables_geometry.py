@@ -758,8 +758,9 @@ def test_a_group_label_centred_over_several_columns_is_the_group_of_each():
                        (410, "n"), (445, "%")], 100))
     columns = [(60.0, 110.0), (150.0, 200.0), (206.0, 226.0), (248.0, 264.0), (278.0, 294.0), (310.0, 330.0),
                (405.0, 420.0), (440.0, 455.0)]
-    labels, groups = header_labels(header, columns)
+    labels, groups, level = header_labels(header, columns)
     assert labels == ["Training Scenario", "Transcripts: ASR:", "base", "AM", "LM", "AM+LM", "n", "%"]
+    assert level == [True, True, False, False, False, False, False, False]
     assert groups == ["", "", "1-best", "1-best", "1-best", "1-best", "Arm A (n = 12)", "Arm A (n = 12)"]
 
 
@@ -868,3 +869,37 @@ def test_authors_set_side_by_side_over_their_addresses_are_no_table():
     words += _prose_line(60, 530, 160, 0) + _prose_line(60, 530, 172, 9)
     tables, _ = extract_tables(_doc([_page(words)]))
     assert tables == []
+
+
+def test_header_lines_ruled_off_into_the_body_go_back_to_the_header():
+    """A rule under every printed line parts the header's lines too: the first body line that
+    holds no value, one phrase in each column whose rows below hold values ("F Ratio" under
+    each label), is the header's lower level; a first row labelled in a stub the header
+    already labels ("Weight change:" with "n=74") stays a row."""
+    header = _line([(60, "Factor"), (200, "SPAD content"), (300, "FV/FM"), (400, "Membrane stability")], 100)
+    body = _line([(200, "F Ratio"), (300, "F Ratio"), (400, "F Ratio")], 112)
+    body += _line([(60, "Genotype"), (200, "13.7"), (300, "6.3"), (400, "3.7")], 124)
+    body += _line([(60, "Replication"), (200, "4.6"), (300, "2.6"), (400, "3.4")], 136)
+    grid = parse_chunk_grid(header, body, [110.5, 122.5, 134.5])
+    assert grid.labels == ["Factor", "F Ratio", "F Ratio", "F Ratio"]
+    assert grid.group_labels == ["", "SPAD content", "FV/FM", "Membrane stability"]
+    assert _texts(grid, 4) == [["Genotype", "13.7", "6.3", "3.7"], ["Replication", "4.6", "2.6", "3.4"]]
+
+    labelled = _line([(60, "Weight change:"), (200, "n=74"), (300, "n=66"), (400, "n=12")], 112) + body[6:]
+    grid = parse_chunk_grid(header, labelled, [110.5, 122.5, 134.5])
+    assert grid.labels == ["Factor", "SPAD content", "FV/FM", "Membrane stability"]
+    assert _texts(grid, 4)[0] == ["Weight change:", "n=74", "n=66", "n=12"]
+
+
+def test_first_lines_of_labels_set_tight_in_a_row_are_no_group():
+    """"Less than $10,000- $15,000-" reads as one phrase across three columns, but it parts at
+    the gutters into one piece per column, each flush with the label right under it: the
+    first lines of three labels, not a group over them."""
+    from pipeline.tables.grid import header_labels
+
+    header = (_line([(60, "Item"), (200, "Less than"), (241.25, "$10,000-"), (280.25, "$15,000-")], 90)
+              + _line([(206.75, "$10,000"), (250.25, "14,999"), (289.25, "29,999")], 100))  # flush right
+    columns = [(60.0, 120.0), (210.0, 238.0), (255.0, 277.0), (293.0, 316.0)]
+    labels, groups, _ = header_labels(header, columns)
+    assert groups == ["", "", "", ""]
+    assert sorted(" ".join(labels).split()) == sorted(w.text for w in header)  # every word in a label

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pipeline.geometry import (
     group_lines,
@@ -56,6 +57,7 @@ class ChunkGrid:
     columns: list[tuple[float, float]]
     labels: list[str]  # printed label per column ("" when the chunk prints none)
     group_labels: list[str]  # group header above the column ("" when none)
+    labels_level_with_groups: list[bool]  # an ungrouped label that starts level with the group headers
     rows: list[ChunkRow]
     spanning_columns: set[int]
     unparsed: list[str] = field(default_factory=list)  # lines across columns, kept whole in one cell
@@ -363,6 +365,55 @@ def drop_leaders(words: list[Word]) -> list[Word]:
     return out
 
 
+_MAX_HEADER_LINES = 4  # lines of one header label
+
+
+def _header_lines_in_body(header_words: list[Word], body_cols: dict[int, list[Word]],
+                          columns: list[tuple[float, float]]) -> set[int]:
+    """Words of the body's first lines that go on with the header above them: a rule under
+    every printed line parts the header's lines too ("F Ratio" under each label, a unit, the
+    labels under group labels). Such a line holds no value, one phrase per cell, and two or
+    more cells past the first column, each in a column that holds values in most of the rows
+    below it; the first such line labels every column of values. A cell in the first column is the stub's label, unless the header labels the
+    stub already and no line was carried before (then the line is the first labelled row).
+    """
+    if not header_words:
+        return set()
+    owner = {id(w): col for col, ws in body_cols.items() for w in ws}
+    words = [w for ws in body_cols.values() for w in ws]
+    lines = group_lines(words)
+    gap = _phrase_gap(words, lines)
+    first_col = min(body_cols, default=0)
+    stub_labelled = any(_slot_index(columns, (w.x0 + w.x1) / 2) == first_col for w in header_words)
+    carried: set[int] = set()
+    for k, line in enumerate(lines[:_MAX_HEADER_LINES]):
+        cells = _by_owner(line, owner)
+        phrases = split_line(line, gap)
+        if (len(cells) < 2 or len(phrases) != len(cells)
+                or any(_is_value(" ".join(w.text for w in ws)) for ws in cells.values())):
+            break  # one phrase across columns (a group heading), or a value: the body has begun
+        below: dict[int, list[str]] = {}
+        for ln in lines[k + 1:]:
+            for col, ws in _by_owner(ln, owner).items():
+                below.setdefault(col, []).append(" ".join(w.text for w in ws))
+        if first_col in cells and not carried and stub_labelled:
+            break  # a labelled row under a header that labels the stub already
+        values = {col for col, texts in below.items()
+                  if col != first_col and len(texts) >= 2 and sum(map(_is_value, texts)) >= 0.6 * len(texts)}
+        heads = {col for col in cells if col != first_col}  # the stub's own label may stand in the line
+        if len(heads) < 2 or not heads <= values or (not carried and values - heads):
+            break  # a heading over some of the columns of values ("Development" | "Set") is a row
+        carried |= {id(w) for w in line.words}
+    return carried
+
+
+def _by_owner(line: Line, owner: dict[int, int]) -> dict[int, list[Word]]:
+    out: dict[int, list[Word]] = {}
+    for w in line.words:
+        out.setdefault(owner[id(w)], []).append(w)
+    return out
+
+
 def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                      separators: list) -> ChunkGrid:
     header_words, body_words = drop_leaders(header_words), drop_leaders(body_words)
@@ -371,6 +422,14 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     size = max((w.size for w in body_words), default=7.0)
     stray_ids = {id(w) for p in strays for w in p.words}
     body_cols = _by_column([w for w in body_words if id(w) not in stray_ids], columns)
+    carried = _header_lines_in_body(header_words, body_cols, columns)
+    header_breaks: list[float] = []
+    if carried:
+        # The rule over the carried lines parts them from the header's own: a label under a
+        # label (a unit under its quantity) is a level of its own.
+        header_breaks.append(min(w.top for w in body_words if id(w) in carried) - 0.5)
+        header_words = header_words + [w for w in body_words if id(w) in carried]
+        body_cols = {i: kept for i, ws in body_cols.items() if (kept := [w for w in ws if id(w) not in carried])}
     for p in strays:  # a line across columns stays whole, in the first column it spans
         body_cols.setdefault(_first_spanned_column(p, columns), []).extend(p.words)
     col_lines = {i: group_lines(ws) for i, ws in body_cols.items()}
@@ -378,7 +437,7 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     # Wrapped lines follow at the pitch; a step of 1.45 em or more is never a wrap (leading is
     # 1.1-1.35 em), even where no cell wraps and rows are set only slightly apart.
     max_pitch = min(pitch + 0.2 * size, 1.45 * size)
-    labels, groups = header_labels(header_words, columns)
+    labels, groups, level = header_labels(header_words, columns, header_breaks)
     rule_ys = sorted({s[0] if isinstance(s, tuple) else s for s in separators})
     n_lines = len(group_lines([w for ws in body_cols.values() for w in ws]))
     row_step = _row_leading(body_cols, size)
@@ -392,10 +451,7 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     if row_step is None and n_rules < 0.3 * n_lines and not _rows_set_apart(
             body_cols, pitch, size, rule_ys, len(columns)):
         rows = _full_width_headings(_rows_by_line(body_cols, pitch, rule_ys, stray_ids), columns, phrase_gap, size)
-        if _header_runs_on(rows, len(columns)):
-            labels, groups = header_labels(header_words + _row_words(rows[0]), columns)
-            rows = rows[1:]
-        return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
+        return ChunkGrid(columns=columns, labels=labels, group_labels=groups, labels_level_with_groups=level, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
     # Two values one above the other in a column are two rows: a number does not wrap.
     stacked = _stacked_values(col_lines, max_pitch, rule_ys)
@@ -420,40 +476,8 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
             if idx + 1 < len(anchors) and frag.bottom > anchors[idx + 1] + 0.5:
                 spanning.add(col)
     rows = _full_width_headings(_centred_labels(rows, pitch, rule_ys), columns, phrase_gap, size)
-    if _header_runs_on(rows, len(columns)):
-        labels, groups = header_labels(header_words + _row_words(rows[0]), columns)
-        rows = rows[1:]
-    return ChunkGrid(columns=columns, labels=labels, group_labels=groups, rows=rows,
+    return ChunkGrid(columns=columns, labels=labels, group_labels=groups, labels_level_with_groups=level, rows=rows,
                      spanning_columns=spanning, unparsed=[p.text for p in strays])
-
-
-def _cell_text(row: ChunkRow, col: int) -> str:
-    return " ".join(ln.text for ln in row.cells[col].lines)
-
-
-def _row_words(row: ChunkRow) -> list[Word]:
-    return [w for frag in row.cells.values() for ln in frag.lines for w in ln.words]
-
-
-def _header_runs_on(rows: list[ChunkRow], n_columns: int) -> bool:
-    """Is the first body row the header's last line (a rule drawn under every printed line
-    parts it from the labels)?
-
-    A line of labels under the labels ("F Ratio" under each factor, the units "(g spike-1)"):
-    no row label, and a label, not a value, over every column of values (a heading centred
-    over a few columns, "Development Set", is a row).
-    """
-    if len(rows) < 3 or 0 in rows[0].cells or len(rows[0].cells) < 2:
-        return False
-    for col in range(1, n_columns):
-        below = [_cell_text(r, col) for r in rows[1:] if col in r.cells]
-        values = 2 * sum(map(_is_value, below)) >= len(below) > 0
-        if col in rows[0].cells:
-            if _is_value(_cell_text(rows[0], col)) or not values:
-                return False
-        elif values:
-            return False
-    return True
 
 
 def _full_width_headings(rows: list[ChunkRow], columns: list[tuple[float, float]], gap: float,
@@ -762,7 +786,8 @@ def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]
     label that wraps, or one group over others) are joined from the top down. Not a group:
     - a phrase over one column's label only, aligned with it: that label's first line;
     - a phrase under a line of another label in its columns: a line of a label set lower;
-    - a phrase parted at the gutters into one piece per column: labels set tight in a row.
+    - a phrase parted at the gutters into one piece per column, each aligned with a label right
+      under it: the first lines of labels set tight in a row.
     """
     n = len(columns)
     groups = [""] * n
@@ -803,39 +828,60 @@ def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]
                 continue
             run = range(best[0], best[1] + 1)
             beneath = [p for p in below if h_overlap(p.x0, p.x1, phrase.x0, phrase.x1) > 0]
-            if len({slot[id(p)] for p in beneath}) == 1:
-                x0, x1 = min(p.x0 for p in beneath), max(p.x1 for p in beneath)
-                if min(abs(phrase.x0 - x0), abs(phrase.x1 - x1), abs(centre - (x0 + x1) / 2)) <= tol:
-                    continue  # the first line of the one label under it
+            if len({slot[id(p)] for p in beneath}) == 1 and _aligned(
+                    (phrase.x0, phrase.x1), (min(p.x0 for p in beneath), max(p.x1 for p in beneath)), tol):
+                continue  # the first line of the one label under it
             if any(p.bottom < phrase.bottom - 0.5 and slot[id(p)] in run and not all(id(w) in used for w in p.words)
                    for p in pieces):
                 continue  # a line of a label that starts higher in one of its columns
-            gutters = [(columns[j][1], columns[j + 1][0]) for j in range(n - 1)]
-            parted = 1 + sum(1 for a, b in zip(phrase.words, phrase.words[1:])
-                             if any(h_overlap(a.x1, b.x0, *g) > 0 for g in gutters))
-            if len(crossed) >= 2 and parted == len(crossed):
-                continue  # one label per column, set tight
+            gutters = [(columns[j][1], columns[j + 1][0]) for j in crossed[:-1]]
+            parts: list[list[Word]] = [[phrase.words[0]]]
+            for a, b in zip(phrase.words, phrase.words[1:]):
+                if any(h_overlap(a.x1, b.x0, *g) > 0 for g in gutters):
+                    parts.append([])
+                parts[-1].append(b)
+            if len(crossed) >= 2 and len(parts) == len(crossed) and all(
+                    any(slot[id(p)] == _slot_index(columns, (part[0].x0 + part[-1].x1) / 2)
+                        and p.top - phrase.bottom <= tol and _aligned((part[0].x0, part[-1].x1), (p.x0, p.x1), tol)
+                        for p in beneath)
+                    for part in parts):
+                continue  # one label per column set tight, each piece the first line of the label under it
             for j in run:
                 groups[j] = f"{groups[j]} {phrase.text}".strip()
             used |= {id(w) for w in phrase.words}
     return groups, used
 
 
-def header_labels(header_words: list[Word], columns: list[tuple[float, float]]) -> tuple[list[str], list[str]]:
-    """Printed label of each column, and the group header that stands over it.
+def _aligned(a: tuple[float, float], b: tuple[float, float], tol: float) -> bool:
+    """Are two x-ranges set flush left, flush right or centred on one another?"""
+    return min(abs(a[0] - b[0]), abs(a[1] - b[1]), abs((a[0] + a[1]) / 2 - (b[0] + b[1]) / 2)) <= tol
+
+
+class HeaderLabels(NamedTuple):
+    labels: list[str]  # printed label per column ("" when none)
+    groups: list[str]  # group header above the column ("" when none)
+    level_with_groups: list[bool]  # an ungrouped label that starts level with the group headers
+
+
+def header_labels(header_words: list[Word], columns: list[tuple[float, float]],
+                  breaks: list[float] | tuple = ()) -> HeaderLabels:
+    """Printed label of each column, the group header that stands over it, and whether a
+    label with no group starts level with the headers of groups of several columns (it spans
+    their row and the labels' row, as "Category" beside "2005" over "Number" and "Percent").
 
     A phrase set over several columns is their group header (:func:`_spanning_labels`).
     Otherwise a column's header text that falls into two blocks (a wider gap than its line
-    pitch) is a group header over a label ("Outcomes" over "ORR%"); that group header also
+    pitch, or a rule at one of the y in *breaks* between them) is a group header over a label ("Outcomes" over "ORR%"); that group header also
     covers the columns to its right whose own labels start below it.
     """
     n = len(columns)
     labels = [""] * n
     groups = [""] * n
     if not header_words or not n:
-        return labels, groups
+        return HeaderLabels(labels, groups, [False] * n)
     size = max(w.size for w in header_words)
     groups, spanning = _spanning_labels(header_words, columns, size)
+    group_bottoms = [w.bottom for w in header_words if id(w) in spanning]
     by_col: dict[int, list[Word]] = {}
     for phrase in _header_phrases([w for w in header_words if id(w) not in spanning], columns):
         by_col.setdefault(_slot_index(columns, (phrase.x0 + phrase.x1) / 2), []).extend(phrase.words)
@@ -844,7 +890,7 @@ def header_labels(header_words: list[Word], columns: list[tuple[float, float]]) 
     starts: dict[int, float] = {}
     group_spans: list[tuple[int, str, float]] = []  # (column, text, bottom)
     for i, lines in col_lines.items():
-        frags = _fragments(lines, pitch + 0.1 * size, [])
+        frags = _fragments(lines, pitch + 0.1 * size, list(breaks))
         starts[i] = frags[0].top
         if len(frags) >= 2 and not groups[i]:
             group = " ".join(ln.text for ln in frags[0].lines)
@@ -857,6 +903,9 @@ def header_labels(header_words: list[Word], columns: list[tuple[float, float]]) 
         for j in range(col + 1, n):
             if j in starts and starts[j] > bottom and not groups[j]:
                 groups[j] = text
+                group_bottoms.append(bottom)  # a group over several columns
             else:
                 break
-    return labels, groups
+    group_bottom = max(group_bottoms, default=float("-inf"))
+    level = [not groups[i] and i in starts and starts[i] < group_bottom - 0.5 for i in range(n)]
+    return HeaderLabels(labels, groups, level)

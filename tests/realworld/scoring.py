@@ -354,14 +354,17 @@ def corpus_documents(subsets: Iterable[str] | None = None) -> list[Document]:
 # ----------------------------------------------------------------------------- our engine
 
 
-def header_rows(labels: Sequence[str], groups: Sequence[str], stacked: bool) -> Grid:
+def header_rows(labels: Sequence[str], groups: Sequence[str], stacked: bool,
+                level_with_groups: Sequence[bool] = ()) -> Grid:
     """The printed header as grid rows, written the way the subset's gold writes it.
 
     *groups* is the group header over each column ("" when none); *labels* are
     ``Table.labels``, which carry the group as a "group: label" prefix. ICDAR 2013's gold
     (*stacked*) gives a group a row of its own above the labels, its text at the first
-    column it spans; the articles' gold joins a header printed over several lines into one
-    label ("1-best baseline").
+    column it spans, and a label with no group that starts level with the groups
+    (*level_with_groups*) in that first row (it spans both);
+    the articles' gold joins a header printed over several lines into one label
+    ("1-best baseline").
     """
     groups = list(groups) or [""] * len(labels)
     names = [label[len(group) + 2:] if group and label.startswith(group + ": ") else label
@@ -370,8 +373,12 @@ def header_rows(labels: Sequence[str], groups: Sequence[str], stacked: bool) -> 
         return [names]
     if not stacked:
         return [[f"{g} {n}".strip() for g, n in zip(groups, names)]]
-    group_row = [g if g and (i == 0 or groups[i - 1] != g) else "" for i, g in enumerate(groups)]
-    return [group_row, names]
+    # A label with no group over it that starts level with the group headers spans both header
+    # rows: it is placed in the first, as ICDAR places a spanning cell at its start.
+    high = list(level_with_groups) or [False] * len(labels)
+    group_row = [(g if i == 0 or groups[i - 1] != g else "") if g else (n if h else "")
+                 for i, (g, n, h) in enumerate(zip(groups, names, high))]
+    return [group_row, ["" if h else n for n, h in zip(names, high)]]
 
 
 def _gold_stacks_groups(pdf: Path) -> bool:
@@ -393,7 +400,8 @@ def review_extract_tables(pdf: Path) -> list[PredictedTable]:
             rows_by_page[row.page].append((row, [str(record[key]) for key in table.columns]))
         for i, page in enumerate(sorted(rows_by_page)):
             rows = rows_by_page[page]
-            header = header_rows(table.labels, table.groups, _gold_stacks_groups(pdf)) if i == 0 else []
+            header = header_rows(table.labels, table.groups, _gold_stacks_groups(pdf),
+                                 table.labels_level_with_groups) if i == 0 else []
             grid = header + [cells for _, cells in rows]
             box = (min(r.bbox[0] for r, _ in rows), min(r.bbox[1] for r, _ in rows),
                    max(r.bbox[2] for r, _ in rows), max(r.bbox[3] for r, _ in rows))
