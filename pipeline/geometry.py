@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import statistics
 from collections.abc import Iterable, Sequence
 
@@ -31,20 +32,36 @@ def group_lines(words: Sequence[Word]) -> list[Line]:
     Words are returned left to right; lines top to bottom. Lines are *not* split into
     columns here: callers split them with :func:`split_line` where layout requires it.
     """
+    # Called for every page by several stages: min/max and properties are spelled out here.
     lines: list[list[Word]] = []
-    for word in sorted(words, key=lambda w: (round(w.top, 1), w.x0)):
-        height = word.bottom - word.top
-        for line in reversed(lines[-3:]):
-            ref = line[0]
-            overlap = min(ref.bottom, word.bottom) - max(ref.top, word.top)
-            if overlap >= 0.5 * min(height, ref.bottom - ref.top):
-                line.append(word)
+    for word in sorted(words, key=_reading_order):
+        top, bottom = word.top, word.bottom
+        height = bottom - top
+        for k in range(len(lines) - 1, max(len(lines) - 4, -1), -1):  # the last three lines, last first
+            ref = lines[k][0]
+            ref_top, ref_bottom = ref.top, ref.bottom
+            overlap = ((ref_bottom if ref_bottom <= bottom else bottom)
+                       - (ref_top if ref_top >= top else top))
+            ref_height = ref_bottom - ref_top
+            if overlap >= 0.5 * (height if height <= ref_height else ref_height):
+                lines[k].append(word)
                 break
         else:
             lines.append([word])
-    result = [Line(sorted(ws, key=lambda w: w.x0)) for ws in lines]
-    result.sort(key=lambda ln: (ln.top, ln.x0))
-    return result
+    keyed = []
+    for ws in lines:
+        ws.sort(key=_left_edge)
+        keyed.append(((min([w.top for w in ws]), ws[0].x0), Line(ws)))  # (Line.top, Line.x0)
+    keyed.sort(key=_first)
+    return [line for _, line in keyed]
+
+
+def _reading_order(word: Word) -> tuple[float, float]:
+    return (round(word.top, 1), word.x0)
+
+
+_left_edge = operator.attrgetter("x0")
+_first = operator.itemgetter(0)
 
 
 def split_line(line: Line, max_gap: float) -> list[Line]:
