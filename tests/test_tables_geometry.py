@@ -903,3 +903,20 @@ def test_first_lines_of_labels_set_tight_in_a_row_are_no_group():
     labels, groups, _ = header_labels(header, columns)
     assert groups == ["", "", "", ""]
     assert sorted(" ".join(labels).split()) == sorted(w.text for w in header)  # every word in a label
+
+
+def test_a_group_label_spans_the_columns_its_own_rule_covers():
+    """"Mutations" is set left of the middle of its columns; the short rule drawn under it
+    (and under no other label) covers them, and not the "Total" column beside them: it is the
+    group of each of them only."""
+    caption = _line([(60, "Table 1 Spectral properties")], 60, size=10.0, font="Helvetica-Bold")
+    words = caption + _line([(230, "Mutations")], 78)
+    words += _line([(60, "Protein"), (140, "Yield"), (220, "T16"), (260, "P63"), (300, "H125"), (340, "W143"),
+                    (400, "Total")], 92)
+    for i in range(5):
+        words += _line([(60, f"mSandy{i}"), (140, f"0.{i + 1}"), (220, "V"), (260, "L"), (300, "R"), (340, "S"),
+                        (400, f"{i + 3}")], 108 + 11 * i)
+    rules = [Rule(55, 74, 430, 74.5), Rule(215, 88.5, 370, 89), Rule(55, 103, 430, 103.5), Rule(55, 165, 430, 165.5)]
+    tables, _ = extract_tables(_doc([_page(words, rules)]))
+    assert len(tables) == 1
+    assert tables[0].groups == ["", "", "Mutations", "Mutations", "Mutations", "Mutations", ""]

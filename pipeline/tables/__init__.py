@@ -50,7 +50,7 @@ def _same_header(a: TableChunk, b: TableChunk) -> bool:
 
 
 def _parse(chunk: TableChunk) -> ChunkGrid:
-    grid = parse_chunk_grid(chunk.header_words, chunk.body_words, chunk.row_separators)
+    grid = parse_chunk_grid(chunk.header_words, chunk.body_words, chunk.row_separators, chunk.header_spanners)
     chunk.n_columns = len(grid.columns)
     chunk.columns = list(grid.columns)
     return grid
@@ -62,7 +62,7 @@ def _own_table(first: TableChunk, chunk: TableChunk) -> bool:
     columns do not line up with the first chunk's: its rows cannot go under the first header."""
     if chunk.header_rule is None or not chunk.header_words or not first.columns:
         return False
-    columns = parse_chunk_grid(chunk.header_words, chunk.body_words, chunk.row_separators).columns
+    columns = parse_chunk_grid(chunk.header_words, chunk.body_words, chunk.row_separators, chunk.header_spanners).columns
     return len(columns) != len(first.columns) and match_columns(first.columns, columns) is None
 
 

@@ -415,7 +415,9 @@ def _by_owner(line: Line, owner: dict[int, int]) -> dict[int, list[Word]]:
 
 
 def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
-                     separators: list) -> ChunkGrid:
+                     separators: list, spanners: list | tuple = ()) -> ChunkGrid:
+    """The chunk's columns, header labels and rows. *separators* are the rules and shading
+    edges inside the body, *spanners* the short rules inside the header, (y, x0, x1) each."""
     header_words, body_words = drop_leaders(header_words), drop_leaders(body_words)
     columns, strays = _columns_and_strays(body_words)
     strays = [p for p in strays if not _splits_into_columns(p, columns)]
@@ -437,7 +439,7 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     # Wrapped lines follow at the pitch; a step of 1.45 em or more is never a wrap (leading is
     # 1.1-1.35 em), even where no cell wraps and rows are set only slightly apart.
     max_pitch = min(pitch + 0.2 * size, 1.45 * size)
-    labels, groups, level = header_labels(header_words, columns, header_breaks)
+    labels, groups, level = header_labels(header_words, columns, header_breaks, spanners)
     rule_ys = sorted({s[0] if isinstance(s, tuple) else s for s in separators})
     n_lines = len(group_lines([w for ws in body_cols.values() for w in ws]))
     row_step = _row_leading(body_cols, size)
@@ -775,8 +777,22 @@ def _header_phrases(words: list[Word], columns: list[tuple[float, float]]) -> li
     return out
 
 
+def _spanner_run(phrase: Line, neighbours: list[Line], columns: list[tuple[float, float]],
+                 spanners: list | tuple, size: float) -> tuple[int, int] | None:
+    """The columns a rule drawn right under the phrase, and under no other phrase of its line
+    (*neighbours*), covers (at least two), if there is one: a group label's own rule
+    (booktabs' cmidrule) says which columns it spans."""
+    for y, x0, x1 in spanners:
+        if (phrase.bottom - 0.5 <= y <= phrase.bottom + 0.8 * size and h_overlap(x0, x1, phrase.x0, phrase.x1) > 0
+                and not any(p is not phrase and h_overlap(x0, x1, p.x0, p.x1) > 0 for p in neighbours)):
+            covered = [j for j, (a, b) in enumerate(columns) if h_overlap(a, b, x0, x1) >= 0.5 * (b - a)]
+            if len(covered) >= 2 and covered == list(range(covered[0], covered[-1] + 1)):
+                return covered[0], covered[-1]
+    return None
+
+
 def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]],
-                     size: float) -> tuple[list[str], set[int]]:
+                     size: float, spanners: list | tuple = ()) -> tuple[list[str], set[int]]:
     """Group labels set over several columns ("1-best" centred over four), and their words.
 
     A header phrase spans the columns it is centred on, or that it reaches across, when each
@@ -824,15 +840,17 @@ def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]
                         best = (a, b)
             if best is None and len(crossed) >= 2 and crossed == list(range(crossed[0], crossed[-1] + 1)):
                 best = (crossed[0], crossed[-1])
+            ruled = _spanner_run(phrase, phrases, columns, spanners, size)  # a rule under it says, if drawn
+            best = ruled or best
             if best is None:
                 continue
             run = range(best[0], best[1] + 1)
             beneath = [p for p in below if h_overlap(p.x0, p.x1, phrase.x0, phrase.x1) > 0]
-            if len({slot[id(p)] for p in beneath}) == 1 and _aligned(
+            if ruled is None and len({slot[id(p)] for p in beneath}) == 1 and _aligned(
                     (phrase.x0, phrase.x1), (min(p.x0 for p in beneath), max(p.x1 for p in beneath)), tol):
                 continue  # the first line of the one label under it
-            if any(p.bottom < phrase.bottom - 0.5 and slot[id(p)] in run and not all(id(w) in used for w in p.words)
-                   for p in pieces):
+            if ruled is None and any(p.bottom < phrase.bottom - 0.5 and slot[id(p)] in run
+                                     and not all(id(w) in used for w in p.words) for p in pieces):
                 continue  # a line of a label that starts higher in one of its columns
             gutters = [(columns[j][1], columns[j + 1][0]) for j in crossed[:-1]]
             parts: list[list[Word]] = [[phrase.words[0]]]
@@ -840,7 +858,7 @@ def _spanning_labels(header_words: list[Word], columns: list[tuple[float, float]
                 if any(h_overlap(a.x1, b.x0, *g) > 0 for g in gutters):
                     parts.append([])
                 parts[-1].append(b)
-            if len(crossed) >= 2 and len(parts) == len(crossed) and all(
+            if ruled is None and len(crossed) >= 2 and len(parts) == len(crossed) and all(
                     any(slot[id(p)] == _slot_index(columns, (part[0].x0 + part[-1].x1) / 2)
                         and p.top - phrase.bottom <= tol and _aligned((part[0].x0, part[-1].x1), (p.x0, p.x1), tol)
                         for p in beneath)
@@ -864,7 +882,7 @@ class HeaderLabels(NamedTuple):
 
 
 def header_labels(header_words: list[Word], columns: list[tuple[float, float]],
-                  breaks: list[float] | tuple = ()) -> HeaderLabels:
+                  breaks: list[float] | tuple = (), spanners: list | tuple = ()) -> HeaderLabels:
     """Printed label of each column, the group header that stands over it, and whether a
     label with no group starts level with the headers of groups of several columns (it spans
     their row and the labels' row, as "Category" beside "2005" over "Number" and "Percent").
@@ -880,7 +898,7 @@ def header_labels(header_words: list[Word], columns: list[tuple[float, float]],
     if not header_words or not n:
         return HeaderLabels(labels, groups, [False] * n)
     size = max(w.size for w in header_words)
-    groups, spanning = _spanning_labels(header_words, columns, size)
+    groups, spanning = _spanning_labels(header_words, columns, size, spanners)
     group_bottoms = [w.bottom for w in header_words if id(w) in spanning]
     by_col: dict[int, list[Word]] = {}
     for phrase in _header_phrases([w for w in header_words if id(w) not in spanning], columns):

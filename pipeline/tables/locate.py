@@ -74,6 +74,7 @@ class TableChunk:
     bbox: BBox = (0.0, 0.0, 0.0, 0.0)
     header_bottom: float | None = None  # y of the rule (or edge) that closes the header
     header_rule: Separator | None = None  # that rule (or edge) with its x extent
+    header_spanners: list[Separator] = field(default_factory=list)  # short rules inside the header
     table_box: BBox = (0.0, 0.0, 0.0, 0.0)  # the table proper (no caption, no footnote)
     n_columns: int = 0  # set once the grid is parsed
     columns: list[tuple[float, float]] = field(default_factory=list)  # x-ranges, set once parsed
@@ -575,6 +576,11 @@ def _make_chunk(page: PageLayout, key: str, caption: Caption | None, ext: _Exten
         elif any(f.filled and abs(f.bottom - header_bottom) <= 1.0 for f in page.fills):
             header_rule = (header_bottom, ext.x0, ext.x1)  # the edge of a shaded header
         # else the header ends at white space: nothing drawn that could also part two rows
+    # Short rules inside the header, each under a group label over the columns it covers.
+    spanners = [(r.top, r.x0, r.x1) for r in page.rules
+                if header_words and r.horizontal and h_overlap(r.x0, r.x1, ext.x0, ext.x1) > 0
+                and r.x1 - r.x0 < 0.9 * (ext.x1 - ext.x0)  # not a rule across the table
+                and min(w.top for w in header_words) < r.top < max(w.bottom for w in header_words)]
     cap_box = caption.bbox if caption is not None and caption.lines else None
     foot_x0, foot_x1 = ext.x0, ext.x1
     if below and cap_box is not None:
@@ -594,7 +600,7 @@ def _make_chunk(page: PageLayout, key: str, caption: Caption | None, ext: _Exten
     return TableChunk(number=key, continued=continued or (caption is not None and caption.continued), page=page.number,
                       caption=caption, header_words=header_words, body_words=body_words,
                       footnote_lines=footnote, row_separators=separators, bbox=union_bbox(boxes),
-                      header_bottom=header_bottom, header_rule=header_rule,
+                      header_bottom=header_bottom, header_rule=header_rule, header_spanners=spanners,
                       table_box=(ext.x0, ext.top, ext.x1, ext.bottom),
                       found_by=found_by)
 
