@@ -2,6 +2,7 @@
 
 Usage:
     python scripts/benchmark.py [PDF] [--repeat N] [--flow]     # extract (report included) vs bare pass
+    python scripts/benchmark.py [PDF] --against OLD_CHECKOUT      # ... and another checkout's extract beside
     python scripts/benchmark.py [PDF] --cached-batch [--repeat N]  # batch re-run of an unchanged PDF
     python scripts/benchmark.py --scaling COPIES_DIR             # batch throughput per worker setting
     python scripts/benchmark.py --scale [DIR] [--workers 2]      # 300-page extract + batch of 50 copies
@@ -44,12 +45,12 @@ class Runs:
                 f"{statistics.median(self.cpu):.2f} | {max(self.rss_mib):.0f} |")
 
 
-def timed(argv: list[str], env: dict, on_start=None) -> tuple[float, float, float, str]:
-    """(wall s, CPU s, peak RSS MiB, stderr) of one subprocess run (must succeed).
+def timed(argv: list[str], env: dict, on_start=None, cwd: Path = ROOT) -> tuple[float, float, float, str]:
+    """(wall s, CPU s, peak RSS MiB, stderr) of one subprocess run (must succeed) in *cwd*.
 
     *on_start* is called with the process id once it runs (a sampler of its processes)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
     if on_start is not None:
         on_start(proc.pid)
     err = proc.stderr.read().decode(errors="replace")
@@ -216,6 +217,9 @@ def main() -> None:
     parser.add_argument("pdf", nargs="?", default=str(DEFAULT_PDF))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--flow", action="store_true", help="run extract as a Prefect flow run (--flow)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also time extract with the code of another checkout (e.g. a `git worktree` of an "
+                             "older commit), in the same alternation: old and new code under the same load")
     parser.add_argument("--cached-batch", action="store_true", help="time a batch re-run of an unchanged PDF")
     parser.add_argument("--scaling", type=Path, metavar="COPIES_DIR",
                         help="batch throughput of 1, 2, 4 of these PDFs with threads, processes, Dask "
@@ -262,21 +266,30 @@ def main() -> None:
             return
         bare = Runs("bare pdfplumber pass (`p.extract_text()` on every page)")
         whole = Runs(f"`review-extract extract{' --flow' if args.flow else ''}` (report included)")
+        flow = ["--flow"] if args.flow else []
+        # (runs, command, environment, working folder: `python -m` imports from there first)
+        commands = [(bare, [sys.executable, "-c", BARE_PASS, str(pdf)], env, ROOT),
+                    (whole, [*cli, "extract", str(pdf), "--out", str(Path(tmp) / "run")] + flow, env, ROOT)]
+        other = None
+        if args.against:
+            checkout = args.against.resolve()
+            other = Runs(f"{whole.name}, code of {checkout}")
+            commands.append((other, [*cli, "extract", str(pdf), "--out", str(Path(tmp) / "other")] + flow,
+                             {**env, "PYTHONPATH": str(checkout)}, checkout))
         stages: list[dict] = []
-        for i in range(args.repeat):
-            for runs, argv in ((bare, [sys.executable, "-c", BARE_PASS, str(pdf)]),
-                               (whole, [*cli, "extract", str(pdf), "--out", str(Path(tmp) / f"run{i}")]
-                                + (["--flow"] if args.flow else []))):
-                wall, cpu, rss, _ = timed(argv, env)
+        for _ in range(args.repeat):
+            for runs, argv, run_env, cwd in commands:
+                wall, cpu, rss, _ = timed(argv, run_env, cwd=cwd)
                 runs.wall.append(wall)
                 runs.cpu.append(cpu)
                 runs.rss_mib.append(rss)
-            stages.append(json.loads((Path(tmp) / f"run{i}" / "document.json").read_text())["seconds"])
-    print_table([whole, bare], pdf, pages, args.repeat)
-    wall_ratio = statistics.median(whole.wall) / statistics.median(bare.wall)
-    cpu_ratio = statistics.median(whole.cpu) / statistics.median(bare.cpu)
-    print(f"ratio of medians: wall {wall_ratio:.2f}x (target <= 1.5x), CPU {cpu_ratio:.2f}x (target <= 2x); "
-          f"{pages / statistics.median(whole.wall):.1f} pages/s for the whole command")
+            stages.append(json.loads((Path(tmp) / "run" / "document.json").read_text())["seconds"])
+    print_table([whole, bare] + ([other] if other else []), pdf, pages, args.repeat)
+    for runs in [whole] + ([other] if other else []):
+        wall_ratio = statistics.median(runs.wall) / statistics.median(bare.wall)
+        cpu_ratio = statistics.median(runs.cpu) / statistics.median(bare.cpu)
+        print(f"{runs.name}: ratio of medians: wall {wall_ratio:.2f}x (target <= 1.5x), CPU {cpu_ratio:.2f}x "
+              f"(target <= 2x); {pages / statistics.median(runs.wall):.1f} pages/s for the whole command")
     median_stages = {k: statistics.median(s.get(k, 0.0) for s in stages) for k in stages[0]}
     print("stage seconds (median, from document.json): "
           + ", ".join(f"{k} {v:.2f}" for k, v in median_stages.items()))
