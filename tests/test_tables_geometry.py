@@ -920,3 +920,18 @@ def test_a_group_label_spans_the_columns_its_own_rule_covers():
     tables, _ = extract_tables(_doc([_page(words, rules)]))
     assert len(tables) == 1
     assert tables[0].groups == ["", "", "Mutations", "Mutations", "Mutations", "Mutations", ""]
+
+
+def test_a_value_centred_over_a_header_group_is_written_in_the_groups_first_column():
+    """An "unavailable" centred over the four columns of the group "WCN" (reaching into the two middle
+    ones, and nearer the group's middle than theirs) spans the group: it is written in the
+    group's first column."""
+    xs = [200, 240, 280, 320]
+    header = _line([(266.75, "WCN")], 88) + _line([(x, t) for x, t in zip(xs, ("base", "AM", "LM", "all"))], 98)
+    body = _line([(60, "Baseline"), (248.75, "unavailable")], 110)  # centred on the group, 200..347
+    for i, name in enumerate(("MaxEnt", "CRF", "Hybrid")):
+        body += _line([(60, name)] + [(x, f"{80 + i}.0{k}") for k, x in enumerate(xs[:3])] + [(320, f"{80 + i}.05%")],
+                      121 + 11 * i)
+    grid = parse_chunk_grid(header, body, [])
+    assert grid.group_labels[1:] == ["WCN"] * 4
+    assert _texts(grid, 5)[0] == ["Baseline", "unavailable", "", "", ""]

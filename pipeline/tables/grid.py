@@ -247,18 +247,32 @@ def columns_edge(columns: list[tuple[float, float]], i: int) -> tuple[float, flo
     return lo, hi
 
 
-def _first_spanned_column(phrase: Line, columns: list[tuple[float, float]]) -> int:
+def _first_spanned_column(phrase: Line, columns: list[tuple[float, float]],
+                          group_runs: list[tuple[int, int]] | tuple = ()) -> int:
     """The first of the columns a phrase set across columns spans: of the runs of columns it
-    reaches into, the one it is centred on ("N/A" centred over four columns, a heading across
-    the table), as a spanning cell is placed at its start. A wide value that only reaches a
-    little into the column before its own is centred on its own column."""
+    reaches into, and of the runs under one header group that take them in, the one it is
+    centred on ("N/A" centred over the four columns of a group, a heading across the table),
+    as a spanning cell is placed at its start. A wide value that only reaches a little into
+    the column before its own is centred on its own column."""
     reached = [i for i, (a, b) in enumerate(columns) if h_overlap(a, b, phrase.x0, phrase.x1) > 0]
     if not reached:
         return _slot_index(columns, (phrase.x0 + phrase.x1) / 2)
     centre = (phrase.x0 + phrase.x1) / 2
     spans = [(a, b) for a in reached for b in reached if a <= b]
+    spans += [(a, b) for a, b in group_runs if a <= reached[0] and reached[-1] <= b]
     first, _ = min(spans, key=lambda ab: (abs((columns[ab[0]][0] + columns[ab[1]][1]) / 2 - centre), ab))
     return first
+
+
+def _runs(values: list[str]) -> list[tuple[int, int]]:
+    """(first, last) index of each run of equal non-empty values."""
+    out: list[tuple[int, int]] = []
+    for i, v in enumerate(values):
+        if v and out and values[out[-1][1]] == v and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        elif v:
+            out.append((i, i))
+    return out
 
 
 def _slot_index(columns: list[tuple[float, float]], x: float) -> int:
@@ -432,14 +446,15 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
         header_breaks.append(min(w.top for w in body_words if id(w) in carried) - 0.5)
         header_words = header_words + [w for w in body_words if id(w) in carried]
         body_cols = {i: kept for i, ws in body_cols.items() if (kept := [w for w in ws if id(w) not in carried])}
+    labels, groups, level = header_labels(header_words, columns, header_breaks, spanners)
+    group_runs = [(a, b) for a, b in _runs(groups) if b > a]
     for p in strays:  # a line across columns stays whole, in the first column it spans
-        body_cols.setdefault(_first_spanned_column(p, columns), []).extend(p.words)
+        body_cols.setdefault(_first_spanned_column(p, columns, group_runs), []).extend(p.words)
     col_lines = {i: group_lines(ws) for i, ws in body_cols.items()}
     pitch = line_pitch(list(col_lines.values()), size)
     # Wrapped lines follow at the pitch; a step of 1.45 em or more is never a wrap (leading is
     # 1.1-1.35 em), even where no cell wraps and rows are set only slightly apart.
     max_pitch = min(pitch + 0.2 * size, 1.45 * size)
-    labels, groups, level = header_labels(header_words, columns, header_breaks, spanners)
     rule_ys = sorted({s[0] if isinstance(s, tuple) else s for s in separators})
     n_lines = len(group_lines([w for ws in body_cols.values() for w in ws]))
     row_step = _row_leading(body_cols, size)
