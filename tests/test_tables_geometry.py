@@ -935,3 +935,16 @@ def test_a_value_centred_over_a_header_group_is_written_in_the_groups_first_colu
     grid = parse_chunk_grid(header, body, [])
     assert grid.group_labels[1:] == ["WCN"] * 4
     assert _texts(grid, 5)[0] == ["Baseline", "unavailable", "", "", ""]
+
+
+def test_a_label_broken_at_a_hyphen_goes_on_in_the_cell_under_it():
+    """"Un-" over "supervised", each line a row of values: the label spanning those rows
+    wrapped there, so the word is joined in the first row and leaves the second."""
+    body = []
+    for i, (label, method) in enumerate([("Un-", "MaxEnt"), ("supervised", "CRF-IO"), ("", "CRF-BIO"),
+                                         ("Hybrid", "MaxEnt"), ("", "CRF-IO")]):
+        cells = [(60, label)] if label else []
+        body += _line(cells + [(140, method), (220, f"8{i}.1"), (280, f"9{i}.2")], 100 + 11 * i)
+    header = _line([(60, "Training"), (140, "Model"), (220, "AM"), (280, "LM")], 88)
+    grid = parse_chunk_grid(header, body, [])
+    assert [row[0] for row in _texts(grid, 4)] == ["Un- supervised", "", "", "Hybrid", ""]

@@ -468,6 +468,7 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
     if row_step is None and n_rules < 0.3 * n_lines and not _rows_set_apart(
             body_cols, pitch, size, rule_ys, len(columns)):
         rows = _full_width_headings(_rows_by_line(body_cols, pitch, rule_ys, stray_ids), columns, phrase_gap, size)
+        rows = _hyphenated_across_rows(rows)
         return ChunkGrid(columns=columns, labels=labels, group_labels=groups, labels_level_with_groups=level, rows=rows,
                          spanning_columns=set(), unparsed=[p.text for p in strays])
     # Two values one above the other in a column are two rows: a number does not wrap.
@@ -492,9 +493,27 @@ def parse_chunk_grid(header_words: list[Word], body_words: list[Word],
                 rows[idx].cells[col] = frag
             if idx + 1 < len(anchors) and frag.bottom > anchors[idx + 1] + 0.5:
                 spanning.add(col)
-    rows = _full_width_headings(_centred_labels(rows, pitch, rule_ys), columns, phrase_gap, size)
+    rows = _hyphenated_across_rows(_full_width_headings(_centred_labels(rows, pitch, rule_ys), columns, phrase_gap,
+                                                        size))
     return ChunkGrid(columns=columns, labels=labels, group_labels=groups, labels_level_with_groups=level, rows=rows,
                      spanning_columns=spanning, unparsed=[p.text for p in strays])
+
+
+_BROKEN_WORD_RE = re.compile(r"[^\W\d_]-$")
+
+
+def _hyphenated_across_rows(rows: list[ChunkRow]) -> list[ChunkRow]:
+    """A cell that ends in a word broken at a hyphen ("Un-") goes on in the cell under it
+    ("supervised"), set in the next row's line: a label spanning those rows wrapped there.
+    The rest of the word joins the cell it starts in, and leaves the row below."""
+    for row, nxt in zip(rows, rows[1:]):
+        for col, frag in list(row.cells.items()):
+            below = nxt.cells.get(col)
+            if (below is not None and len(nxt.cells) >= 2 and _BROKEN_WORD_RE.search(frag.lines[-1].text)
+                    and below.lines[0].text[:1].islower()):
+                frag.lines.extend(below.lines)
+                del nxt.cells[col]
+    return [r for r in rows if r.cells]
 
 
 def _full_width_headings(rows: list[ChunkRow], columns: list[tuple[float, float]], gap: float,
