@@ -297,30 +297,33 @@ def _square_or_die(n: int) -> int:
 def test_forked_workers_give_results_in_order_and_raise_a_task_error_here():
     from pipeline.parallel import ForkedWorkers
 
+    before = _children(os.getpid())  # other tests' helpers (a reaper, a server) may still run
     with ForkedWorkers(_square_or_die, [0, 1, 2, 4, 6, 7], 2, "squaring") as workers:
         assert list(workers.results()) == [0, 1, 4, 16, 36, 49]
     with ForkedWorkers(_square_or_die, [1, 5, 2], 2, "squaring") as workers:
         with pytest.raises(ValueError, match="five") as raised:
             list(workers.results())
         assert any("in a worker process" in note for note in raised.value.__notes__)
-    assert not _children(os.getpid())
+    assert not _children(os.getpid()) - before
 
 
 def test_forked_workers_report_a_worker_that_dies_and_end_the_others():
     from pipeline.errors import WorkerDiedError
     from pipeline.parallel import ForkedWorkers
 
+    before = _children(os.getpid())
     with ForkedWorkers(_square_or_die, [1, 3, *range(10, 20)], 2, "squaring") as workers:
         with pytest.raises(WorkerDiedError, match=r"a worker process squaring died \(pid \d+, killed by SIGKILL\)"):
             list(workers.results())
-    assert not _children(os.getpid())
+    assert not _children(os.getpid()) - before
 
 
 def test_forked_workers_stop_at_the_deadline():
     from pipeline.errors import Deadline, ExtractionTimeoutError
     from pipeline.parallel import ForkedWorkers
 
+    before = _children(os.getpid())
     with ForkedWorkers(time.sleep, [60, 60], 2, "sleeping") as workers:
         with pytest.raises(ExtractionTimeoutError, match="sleeping"):
             list(workers.results(Deadline(0.5, "test")))
-    assert not _children(os.getpid())
+    assert not _children(os.getpid()) - before
