@@ -37,23 +37,29 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _extract_at_stage(tmp_path, review_pdf, stage: str) -> tuple[subprocess.Popen, set[int]]:
+    """An `extract` run (no report, 2 worker processes) once *stage* has started, and its workers."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REVIEW_EXTRACT_PROCESSES": "2"}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "extract", str(review_pdf), "--out",
+                             str(tmp_path / "out"), "--no-report"], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env=env, cwd=tmp_path)
+    for line in proc.stderr:  # wait for the stage to start
+        if line.strip() == f"-> {stage}":
+            break
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while not workers and time.monotonic() < deadline and proc.poll() is None:
+        workers = _children(proc.pid)
+        time.sleep(0.01)
+    return proc, workers
+
+
 @pytest.mark.parametrize("stage", ["load", "entities"])  # page readers, then the NER model's workers
 def test_killed_extract_leaves_no_process_and_no_output(tmp_path, review_pdf, stage):
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REVIEW_EXTRACT_PROCESSES": "2"}
-    env.pop("PREFECT_API_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "extract", str(review_pdf), "--out", str(out),
-                             "--no-report"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            env=env, cwd=tmp_path)
+    proc, workers = _extract_at_stage(tmp_path, review_pdf, stage)
     try:
-        for line in proc.stderr:  # wait for the stage to start
-            if line.strip() == f"-> {stage}":
-                break
-        deadline = time.monotonic() + 120
-        workers: set[int] = set()
-        while not workers and time.monotonic() < deadline and proc.poll() is None:
-            workers = _children(proc.pid)
-            time.sleep(0.02)
         assert workers, f"no worker process seen during {stage}"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -255,19 +261,8 @@ def test_a_worker_killed_alone_fails_the_run_at_once(tmp_path, review_pdf, stage
     """A worker killed on its own (the command alive) takes its task with it: the command ends with
     a clear error instead of waiting for that task, writes nothing and leaves no process behind."""
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REVIEW_EXTRACT_PROCESSES": "2"}
-    env.pop("PREFECT_API_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "extract", str(review_pdf), "--out", str(out),
-                             "--no-report"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            env=env, cwd=tmp_path)
+    proc, workers = _extract_at_stage(tmp_path, review_pdf, stage)
     try:
-        for line in proc.stderr:  # wait for the stage to start
-            if line.strip() == f"-> {stage}":
-                break
-        workers: set[int] = set()
-        while not workers and proc.poll() is None:
-            workers = _children(proc.pid)
-            time.sleep(0.01)
         assert workers, f"no worker process seen during {stage}"
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
