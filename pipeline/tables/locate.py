@@ -42,8 +42,8 @@ EQUATION_NUMBER_RE = re.compile(r"^\(\d{1,3}(?:\.\d{1,3})?[a-z]?\)[.,;]?$")
 RELATION_RE = re.compile(r"(?:^|\w[)\]]?)[=≤≥≠≈∝]|^[=≤≥≠≈∝<>]$")
 # Pieces of a bracket built up over several lines (a matrix's or a case split's): Unicode's
 # and the Symbol font's (which the text layer gives as private-use characters).
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 BRACKET_PIECE_RE = re.compile("[\u239b-\u23ad\uf8eb-\uf8fe]")
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")  # an author's address in a block of authors
 Separator = tuple[float, float, float]  # (y, x0, x1): a rule or shading edge between rows
 
 
