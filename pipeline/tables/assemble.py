@@ -107,7 +107,8 @@ def assemble_table(chunks: list[tuple[TableChunk, ChunkGrid]], number: int) -> T
     return Table(number=number, label=captioned.caption.label if captioned else None,
                  caption=captioned.caption.title if captioned else "", columns=columns,
                  labels=labels, groups=list(first.group_labels),
-                 labels_level_with_groups=list(first.labels_level_with_groups), footnote=footnote, pages=sorted({c.page for c, _ in chunks}), rows=rows,
+                 labels_level_with_groups=list(first.labels_level_with_groups), footnote=footnote,
+                 pages=sorted({c.page for c, _ in chunks}), rows=rows,
                  multi_item_columns=[k for k in columns if k in vocab.multi_item], warnings=warnings)
 
 

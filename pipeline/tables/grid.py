@@ -22,6 +22,8 @@ from pipeline.geometry import (
 )
 from pipeline.records import BBox, Line, Word
 
+MAX_HEADER_LINES = 4  # printed lines a table's header takes at most (above or below a rule)
+
 
 @dataclass(slots=True)
 class Fragment:
@@ -379,7 +381,6 @@ def drop_leaders(words: list[Word]) -> list[Word]:
     return out
 
 
-_MAX_HEADER_LINES = 4  # lines of one header label
 
 
 def _header_lines_in_body(header_words: list[Word], body_cols: dict[int, list[Word]],
@@ -388,8 +389,9 @@ def _header_lines_in_body(header_words: list[Word], body_cols: dict[int, list[Wo
     every printed line parts the header's lines too ("F Ratio" under each label, a unit, the
     labels under group labels). Such a line holds no value, one phrase per cell, and two or
     more cells past the first column, each in a column that holds values in most of the rows
-    below it; the first such line labels every column of values. A cell in the first column is the stub's label, unless the header labels the
-    stub already and no line was carried before (then the line is the first labelled row).
+    below it; the first such line labels every column of values. A cell in the first column
+    is the stub's label, unless the header labels the stub already and no line was carried
+    before (then the line is the first labelled row).
     """
     if not header_words:
         return set()
@@ -400,7 +402,7 @@ def _header_lines_in_body(header_words: list[Word], body_cols: dict[int, list[Wo
     first_col = min(body_cols, default=0)
     stub_labelled = any(_slot_index(columns, (w.x0 + w.x1) / 2) == first_col for w in header_words)
     carried: set[int] = set()
-    for k, line in enumerate(lines[:_MAX_HEADER_LINES]):
+    for k, line in enumerate(lines[:MAX_HEADER_LINES]):
         cells = _by_owner(line, owner)
         phrases = split_line(line, gap)
         if (len(cells) < 2 or len(phrases) != len(cells)
@@ -923,8 +925,9 @@ def header_labels(header_words: list[Word], columns: list[tuple[float, float]],
 
     A phrase set over several columns is their group header (:func:`_spanning_labels`).
     Otherwise a column's header text that falls into two blocks (a wider gap than its line
-    pitch, or a rule at one of the y in *breaks* between them) is a group header over a label ("Outcomes" over "ORR%"); that group header also
-    covers the columns to its right whose own labels start below it.
+    pitch, or a rule at one of the y in *breaks* between them) is a group header over a label
+    ("Outcomes" over "ORR%"); that group header also covers the columns to its right whose own
+    labels start below it.
     """
     n = len(columns)
     labels = [""] * n

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from pipeline.geometry import group_lines, h_overlap, split_line, union_bbox
 from pipeline.records import BBox, Line, PageLayout, Rule, Word
+from pipeline.tables.grid import MAX_HEADER_LINES
 from pipeline.tables.regions import PROSE_MIN_WIDTH, PROSE_MIN_WORDS, find_regions
 
 # "Table 2", "TABLE IV", "Table 6.1", "Table A.3:", "Table S1", "Table ES-3", "Table CA7.", "Exhibit 2a",
@@ -35,7 +36,6 @@ FLOAT_CAPTION_RE = re.compile(
 )
 CONTINUED_TAIL_RE = re.compile(r"\s*[(\[]\s*(?:continued|cont(?:'d|\.)?)\s*[)\]]\.?$", re.IGNORECASE)
 HEAD_BAND = 0.06  # top/bottom share of a page that holds running heads and folios
-MAX_HEADER_LINES = 4  # lines of a header set between a caption and the table's first rule
 # Display math: an equation's number at the end of its line ("(6)", "(2.3a)"), a relation sign
 # standing as a word or between two terms ("= 2E(r)", "t(1)=1").
 EQUATION_NUMBER_RE = re.compile(r"^\(\d{1,3}(?:\.\d{1,3})?[a-z]?\)[.,;]?$")
