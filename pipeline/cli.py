@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from pipeline.errors import ReviewExtractError
+from pipeline.parallel import settle_process
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a biomedical review PDF into a traceable dataset of the trials it reports.")
@@ -27,6 +28,7 @@ console = Console(stderr=True)
 @app.callback()
 def _root() -> None:
     """review-extract: PDF -> text blocks + tables -> entities -> trial dataset."""
+    settle_process()
 
 
 @contextlib.contextmanager

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -54,6 +53,8 @@ from spacy.training.loop import (
     update_meta,
 )
 from thinc.api import fix_random_seed
+
+from pipeline.parallel import settle_process
 
 from . import tokenization  # noqa: F401  (registers the tokenizer callback)
 from .corpora import CORPORA_DIR, PUBTATOR_FILES, iob_docs, iob_path, pubtator_docs
@@ -356,8 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="model selection run: train on the train split only, keep best on devel")
     args = ap.parse_args(argv)
 
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    settle_process()
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)
     if not (args.skip_convert or args.assemble_only) or not (work / "corpus").exists():
