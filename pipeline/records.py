@@ -97,29 +97,28 @@ class PageLayout:
 
 @dataclass(slots=True)
 class Line:
-    """Words on one baseline that belong together (one column of text)."""
+    """Words on one baseline that belong together (one column of text).
+
+    Its box is worked out once, when it is made: the table and text stages ask a line for its
+    edges over and over (hundreds of thousands of times per review), and its words never change.
+    """
 
     words: list[Word]
+    x0: float = field(init=False, repr=False, compare=False)
+    top: float = field(init=False, repr=False, compare=False)
+    x1: float = field(init=False, repr=False, compare=False)
+    bottom: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = self.words
+        self.x0 = min([w.x0 for w in words])
+        self.top = min([w.top for w in words])
+        self.x1 = max([w.x1 for w in words])
+        self.bottom = max([w.bottom for w in words])
 
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
-
-    @property
-    def x0(self) -> float:
-        return min(w.x0 for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w.x1 for w in self.words)
-
-    @property
-    def top(self) -> float:
-        return min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
 
     @property
     def size(self) -> float:
