@@ -157,6 +157,9 @@ class TextBlock:
     text: str
     column: int = 0  # 0 = full width, 1 = left, 2 = right
     continues: str | None = None  # id of the block this paragraph continues (column/page break)
+    # Its printed lines: (offset in text where the line starts, the line's box). A sentence
+    # of the block is traced to the lines it was printed on (the report's highlights).
+    lines: list[tuple[int, BBox]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -167,6 +170,7 @@ class TextBlock:
             "column": self.column,
             "continues": self.continues,
             "text": self.text,
+            "lines": [[start, *(round(v, 2) for v in box)] for start, box in self.lines],
         }
 
 

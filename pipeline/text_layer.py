@@ -529,18 +529,34 @@ def _compound_break(left: str, right: str) -> bool:
     return len(left) >= 3 and len(right) >= 3 and _is_word(left, words) and _is_word(right, words)
 
 
-def join_lines(lines: list[str], dehyphenator: Dehyphenator) -> str:
+def join_lines(lines: list[str], dehyphenator: Dehyphenator) -> tuple[str, list[int]]:
+    """The lines as one text, words broken at a line end mended; and where each line starts in it."""
     text = ""
+    starts: list[int] = []
     for line in lines:
         line = line.strip()
         if not text:
             text = line
         elif text.endswith("-") and not text.endswith(" -") and len(text) > 1 and text[-2].isalnum():
             head_start = text.rfind(" ") + 1
-            text = text[:head_start] + dehyphenator.join(text[head_start:], line)
+            text = text[:head_start] + dehyphenator.join(text[head_start:], line)  # ... + line
         else:
             text += " " + line
-    return text
+        starts.append(len(text) - len(line))
+    return text, starts
+
+
+def _spaced_starts(lines: list[Line]) -> list[int]:
+    """Where each line starts in the lines' texts joined by single spaces."""
+    starts, at = [], 0
+    for ln in lines:
+        starts.append(at)
+        at += len(ln.text) + 1
+    return starts
+
+
+def _printed_lines(lines: list[Line], starts: list[int]) -> list[tuple[int, BBox]]:
+    return [(start, ln.bbox) for start, ln in zip(starts, lines)]
 
 
 def _abbreviation_text(lines: list[Line]) -> str:
@@ -614,7 +630,7 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
                 groups[-1].append(piece)
             else:
                 groups.append([piece])
-        parts = [_Part([p.line for p in group], join_lines([p.line.text for p in group], dehyphenator),
+        parts = [_Part([p.line for p in group], *join_lines([p.line.text for p in group], dehyphenator),
                        all(_is_heading_line(p.line, body_size, p.emphasised) for p in group), group[0].column)
                  for group in groups]
         for gi, (group, part) in enumerate(zip(groups, parts)):
@@ -633,22 +649,30 @@ def build_text_blocks(pages: list[PageLayout], excluded: dict[int, list[BBox]]) 
             if (kind == "abbreviation" and prev is not None and prev.type == kind and prev.page == page.number
                     and head[0].x0 > col_x0[group[0].column] + 0.6 * head[0].size):
                 # An expansion wrapped onto an indented line continues the entry above.
+                prev.lines += [(len(prev.text) + 1 + start, box)
+                               for start, box in _printed_lines(head, _spaced_starts(head))]
                 prev.text += " " + " ".join(ln.text for ln in head)
                 prev.bbox = union_bbox([prev.bbox] + [ln.bbox for ln in head])
                 entries = entries[1:]
             for entry in entries:
-                entry_text = _abbreviation_text(entry) if kind == "abbreviation" else text
+                if kind == "abbreviation":  # "TERM<TAB>expansion": as long as its lines joined by spaces
+                    entry_text, starts = _abbreviation_text(entry), _spaced_starts(entry)
+                else:
+                    entry_text, starts = text, part.starts
                 blocks.append(TextBlock(id="", page=page.number, bbox=union_bbox(ln.bbox for ln in entry),
-                                        type=kind, text=entry_text, column=group[0].column))
+                                        type=kind, text=entry_text, column=group[0].column,
+                                        lines=_printed_lines(entry, starts)))
         for w in side_text.get(page.number, []):
             in_figure = any(inside(w.bbox, r) for r in figure_boxes[page.number])
             blocks.append(TextBlock(id="", page=page.number, bbox=w.bbox,
-                                    type="figure_text" if in_figure else "footnote", text=w.text))
+                                    type="figure_text" if in_figure else "footnote", text=w.text,
+                                    lines=[(0, w.bbox)]))
         for region in figure_boxes[page.number]:
             fig_lines = group_lines([w for w in figure_words if _touches(w.bbox, _label_zone(region, w.size))])
             if fig_lines:
                 blocks.append(TextBlock(id="", page=page.number, bbox=union_bbox(ln.bbox for ln in fig_lines),
-                                        type="figure_text", text=" ".join(ln.text for ln in fig_lines)))
+                                        type="figure_text", text=" ".join(ln.text for ln in fig_lines),
+                                        lines=_printed_lines(fig_lines, _spaced_starts(fig_lines))))
     _retype_by_place(blocks)
     for i, block in enumerate(blocks, start=1):
         block.id = f"b{i:04d}"
@@ -735,6 +759,8 @@ def link_continuations(blocks: list[TextBlock], dehyphenator: Dehyphenator) -> N
             joined = dehyphenator.join(head[start:], first)
             prev.text = head[:start] + joined
             block.text = rest
+            moved = len(first) + 1  # "first rest": the rest starts after the space
+            block.lines = [(max(0, at - moved), box) for at, box in block.lines]
 
 
 def _abbreviation_entries(lines: list[Line]) -> list[list[Line]]:
@@ -772,6 +798,7 @@ class _Part:
 
     lines: list[Line]
     text: str
+    starts: list[int]  # where each line starts in text
     styled: bool  # every line set apart from running text (see _is_heading_line)
     column: int
 

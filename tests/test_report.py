@@ -327,3 +327,38 @@ def test_tables_show_their_column_roles(report_html):
     assert tables.count('class="mapping"') == 4
     assert "<td>NCT</td><td>nct</td><td>registry_id</td>" in tables
     assert "<td>Adverse effect: Grade ≥3 CRS/ICANS%</td><td>crs_icans</td><td>crs_grade3_pct, icans_grade3_pct</td>" in tables
+
+
+def _two_line_block(review_pdf_path, lines=True) -> list[dict]:
+    block = {"id": "b1", "page": 3, "bbox": [50.0, 100.0, 300.0, 124.0], "type": "paragraph",
+             "text": "First sentence here. A second one runs on to the next line. Last."}
+    if lines:
+        at = block["text"].index("to the next")
+        block["lines"] = [[0, 50.0, 100.0, 300.0, 110.0], [at, 50.0, 114.0, 300.0, 124.0]]
+    return [block]
+
+
+def test_a_sentence_is_traced_to_the_lines_it_was_printed_on(review_pdf, tmp_path):
+    from pipeline.report.crops import CropBook
+
+    book = CropBook(review_pdf, tmp_path / "img")
+    boxes = book.locate_sentence(3, "A second one runs on to the next line.", _two_line_block(review_pdf))
+    book.close()
+    assert len(boxes) == 2
+    first, last = boxes
+    assert first[1] == 100.0 and last[1] == 114.0  # one box per printed line
+    # cut where the sentence starts on its first line and ends on its last
+    assert 50.0 + 250.0 * 0.4 < first[0] < 50.0 + 250.0 * 0.6 and first[2] == 300.0  # 21 of 44 characters
+    assert last[0] == 50.0 and 50.0 < last[2] < 300.0
+
+
+def test_a_folder_without_printed_lines_highlights_the_block(review_pdf, tmp_path):
+    """Text blocks written before they kept their lines: the sentence is found in the block,
+    highlighted on the block's box (cut at the sentence's share of its characters)."""
+    from pipeline.report.crops import CropBook
+
+    book = CropBook(review_pdf, tmp_path / "img")
+    boxes = book.locate_sentence(3, "A second one runs on to the next line.", _two_line_block(review_pdf, False))
+    assert book.locate_sentence(3, "Nothing like this is printed anywhere.", _two_line_block(review_pdf, False)) == []
+    book.close()
+    assert len(boxes) == 1 and boxes[0][1] == 100.0 and boxes[0][3] == 124.0

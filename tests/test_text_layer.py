@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -81,7 +82,7 @@ def test_abbreviation_entries_split_term_and_expansion(text_blocks):
 ])
 def test_dehyphenator_rules(lines, expected):
     vocab = Dehyphenator(["cilta-cel", "cilta-cel", "autoleucel"])
-    assert join_lines(lines, vocab) == expected
+    assert join_lines(lines, vocab)[0] == expected
 
 
 def test_no_paragraphs_is_a_warning():
@@ -369,3 +370,27 @@ def test_a_line_that_runs_out_of_a_logo_stays_one_narrative_block():
     blocks = build_text_blocks([page], {})
     assert _type_of(blocks, "Open access article") != "figure_text"
     assert not any(b.type == "figure_text" for b in blocks)
+
+
+def test_join_lines_says_where_each_line_starts():
+    vocab = Dehyphenator(["therapies"])
+    text, starts = join_lines(["new thera-", "pies for  ", "myeloma"], vocab)
+    assert text == "new therapies for myeloma"
+    # the second line starts inside the mended word, the third after a space
+    assert [text[s:] for s in starts] == [text, "pies for myeloma", "myeloma"]
+
+
+def test_text_blocks_keep_their_printed_lines(extraction_dir):
+    """Every block of the bundled review lists its lines: offsets rising from 0 inside its text,
+    boxes inside the block's box (a paragraph continued from another column may lose its first
+    word to the block it continues, so its first line can start at 0 too)."""
+    blocks = [json.loads(line) for line in (extraction_dir / "text.jsonl").read_text().splitlines()]
+    assert blocks and all(b["lines"] for b in blocks)
+    for b in blocks:
+        starts = [ln[0] for ln in b["lines"]]
+        assert starts[0] == 0 and starts == sorted(starts) and starts[-1] <= len(b["text"]), b["id"]
+        x0, top, x1, bottom = b["bbox"]
+        assert all(x0 - 0.01 <= ln[1] and ln[3] <= x1 + 0.01 and top - 0.01 <= ln[2] and ln[4] <= bottom + 0.01
+                   for ln in b["lines"]), b["id"]
+    multi = [b for b in blocks if b["type"] == "paragraph" and len(b["lines"]) > 3]
+    assert multi

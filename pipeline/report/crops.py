@@ -8,6 +8,7 @@ on white compresses far better that way than as JPEG or WebP at the same legibil
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -63,6 +64,12 @@ def _norm_chars(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
 
 
+@functools.lru_cache(maxsize=4096)
+def _norm_char(char: str) -> str:
+    """:func:`_norm_chars` of one character (page texts are normalised character by character)."""
+    return _norm_chars(char)
+
+
 def _union(boxes) -> BBox:
     boxes = list(boxes)
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
@@ -82,8 +89,6 @@ class CropBook:
     crops: dict[tuple, Crop] = field(default_factory=dict)
     page_sizes: dict[int, tuple[float, float]] = field(default_factory=dict)
     _pdf: object = None
-    _pdfium: object = None
-    _words: dict[int, list[dict]] = field(default_factory=dict)
     _streams: dict[int, tuple] = field(default_factory=dict)
     _located: dict[tuple[int, str], list[BBox]] = field(default_factory=dict)
     row_bands: dict[tuple[int, int, int], BBox] = field(default_factory=dict)
@@ -109,9 +114,6 @@ class CropBook:
         return self._pdf is not None
 
     def close(self) -> None:
-        if self._pdfium is not None:
-            self._pdfium.close()
-            self._pdfium = None
         if self._pdf is not None:
             self._pdf.close()
 
@@ -197,48 +199,32 @@ class CropBook:
 
     # ---------------------------------------------------------------- sentences
 
-    def _pdfium_words(self, page: int) -> list[dict] | None:
-        return _pdfium_words(self, page)
-
-    def words(self, page: int) -> list[dict]:
-        """Words with boxes in pdfplumber's coordinates (top-left origin, points).
-
-        Read with pdfium's text page (several times faster than pdfminer's layout analysis),
-        falling back to pdfplumber for rotated pages or pages whose box does not start at 0,0.
-        """
-        if page not in self._words:
-            words = None
-            try:
-                words = self._pdfium_words(page)
-            except Exception:  # noqa: BLE001 - any pdfium trouble: use pdfplumber's words
-                words = None
-            if words is None:
-                words = self._pdf.pages[page - 1].extract_words(keep_blank_chars=False)
-            self._words[page] = words
-        return self._words[page]
-
     def _stream(self, page: int, blocks: list[dict]):
-        """The page's words in the reading order of its text blocks, as one normalised string."""
+        """The page's text blocks in reading order as one normalised string. Each of its
+        characters is owned by the printed line it came from, (box, first, end offset of the line
+        in its block's text), at its offset there; a block whose lines are not known (written
+        before text blocks kept them) is one line, its box."""
         if page in self._streams:
             return self._streams[page]
-        words = self.words(page)
-        ordered: list[dict] = []
-        used: set[int] = set()
+        units: list[tuple[BBox, int, int]] = []
+        stream: list[str] = []
+        owner: list[int] = []
+        offsets: list[int] = []
         for block in (b for b in blocks if b.get("page") == page):
-            x0, top, x1, bottom = block["bbox"]
-            inside = [i for i, wd in enumerate(words) if i not in used
-                      and x0 - 1 <= (wd["x0"] + wd["x1"]) / 2 <= x1 + 1
-                      and top - 1 <= (wd["top"] + wd["bottom"]) / 2 <= bottom + 1]
-            used.update(inside)
-            ordered.extend(sorted((words[i] for i in inside), key=lambda wd: (round(wd["top"] / 3), wd["x0"])))
-        if not ordered:
-            ordered = sorted(words, key=lambda wd: (round(wd["top"] / 3), wd["x0"]))
-        stream, owner = [], []
-        for idx, wd in enumerate(ordered):
-            chars = _norm_chars(wd["text"])
-            stream.append(chars)
-            owner.extend([idx] * len(chars))
-        self._streams[page] = (ordered, owner, "".join(stream))
+            text = block.get("text") or ""
+            lines = [(int(ln[0]), tuple(ln[1:5])) for ln in block.get("lines") or []] or [(0, tuple(block["bbox"]))]
+            first = len(units)
+            ends = [start for start, _ in lines[1:]] + [len(text)]
+            units.extend((box, start, end) for (start, box), end in zip(lines, ends))
+            line = 0
+            for offset, char in enumerate(text):
+                while line + 1 < len(lines) and offset >= lines[line + 1][0]:
+                    line += 1
+                norm = _norm_char(char)
+                stream.append(norm)
+                owner.extend([first + line] * len(norm))
+                offsets.extend([offset] * len(norm))
+        self._streams[page] = (units, owner, offsets, "".join(stream))
         return self._streams[page]
 
     def locate_sentence(self, page: int, sentence: str, blocks: list[dict]) -> list[BBox]:
@@ -252,7 +238,7 @@ class CropBook:
         target = _norm_chars(sentence)
         if not target or not self.available:
             return []
-        ordered, owner, text = self._stream(page, blocks)
+        units, owner, offsets, text = self._stream(page, blocks)
         start = text.find(target)
         end = start + len(target) if start >= 0 else -1
         if start < 0:
@@ -273,17 +259,16 @@ class CropBook:
                     return []
         if end <= start:
             return []
-        hit = [ordered[i] for i in sorted(set(owner[start:end]))]
-        return _line_rects(hit)
+        hit = sorted(set(owner[start:end]))
+        boxes = [units[i][0] for i in hit]
+        # The sentence's first and last lines are cut where it starts and ends, at its share of
+        # the line's characters (the lines keep no word positions: near, not exact, in a
+        # proportional font).
+        boxes[0] = _cut_line(*units[hit[0]], start=offsets[start])
+        boxes[-1] = _cut_line(boxes[-1], *units[hit[-1]][1:], stop=offsets[end - 1] + 1)
+        return boxes
 
     # ---------------------------------------------------------------- rendering
-
-    def _pdfium_doc(self):
-        import pypdfium2
-
-        if self._pdfium is None:
-            self._pdfium = pypdfium2.PdfDocument(str(self.pdf_path))
-        return self._pdfium
 
     def render(self, report_dir: Path) -> None:
         """Render every page that has crops once and save each crop as a palette PNG; the pages
@@ -338,59 +323,15 @@ def _render_page(job: tuple) -> list[tuple[str, str, int, int]]:
     return saved
 
 
-def _pdfium_words(book: "CropBook", page_no: int) -> list[dict] | None:
-    import ctypes
-
-    import pypdfium2.raw as pdfium_c
-
-    plumber_page = book._pdf.pages[page_no - 1]
-    if (plumber_page.rotation or 0) % 360 or tuple(plumber_page.mediabox[:2]) != (0, 0) \
-            or tuple(plumber_page.bbox) != tuple(plumber_page.mediabox):
-        return None
-    page = book._pdfium_doc()[page_no - 1]
-    height = page.get_height()
-    textpage = page.get_textpage()
-    words: list[dict] = []
-    current: dict | None = None
-    # raw calls bound once: this loop runs once per character of the page
-    rect = pdfium_c.FS_RECTF()
-    rect_ref = ctypes.byref(rect)
-    raw = textpage.raw
-    get_unicode, get_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
-    for i in range(textpage.count_chars()):
-        code = get_unicode(raw, i)
-        ch = chr(code) if 0 < code < 0x110000 else ""
-        if not ch or ch.isspace():
-            current = None
-            continue
-        get_box(raw, i, rect_ref)
-        left, right, y0, y1 = rect.left, rect.right, height - rect.top, height - rect.bottom
-        if current is not None and abs(y0 - current["top"]) < 2 and -1.5 < left - current["x1"] < 1.5:
-            current["text"] += ch
-            current["x1"] = max(current["x1"], right)
-            current["bottom"] = max(current["bottom"], y1)
-        else:
-            current = {"text": ch, "x0": left, "x1": right, "top": y0, "bottom": y1}
-            words.append(current)
-    textpage.close()
-    page.close()
-    return words
-
-
 def _overlaps(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _line_rects(words: list[dict]) -> list[BBox]:
-    """Group words into printed lines (same baseline, adjacent) and return one box per line."""
-    lines: list[list[dict]] = []
-    for wd in words:
-        if lines:
-            last = lines[-1][-1]
-            same_line = abs(wd["top"] - last["top"]) < 3 and -2 < wd["x0"] - last["x1"] < 30
-            if same_line:
-                lines[-1].append(wd)
-                continue
-        lines.append([wd])
-    return [(min(w["x0"] for w in ln) - 1, min(w["top"] for w in ln) - 1,
-             max(w["x1"] for w in ln) + 1, max(w["bottom"] for w in ln) + 1) for ln in lines]
+def _cut_line(box: BBox, first: int, end: int, start: int | None = None, stop: int | None = None) -> BBox:
+    """*box*, a printed line holding characters first..end of its block's text, narrowed to
+    the characters from *start* and/or up to *stop*, at their share of the line's characters."""
+    x0, top, x1, bottom = box
+    length = max(1, end - first)
+    left = x0 + (x1 - x0) * min(1.0, max(0.0, (start - first) / length)) if start is not None else x0
+    right = x0 + (x1 - x0) * min(1.0, max(0.0, (stop - first) / length)) if stop is not None else x1
+    return (left, top, max(right, left + 1.0), bottom)
