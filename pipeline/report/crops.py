@@ -9,10 +9,14 @@ on white compresses far better that way than as JPEG or WebP at the same legibil
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pypdfium2  # imported here, not in the render workers: each forked worker would import it again
+from PIL import Image
 
 from pipeline.report.data import BBox, ReportData, Source
 
@@ -300,23 +304,33 @@ class CropBook:
 def _render_page(job: tuple) -> list[tuple[str, str, int, int]]:
     """Render one page (pdfium, as pdfplumber's Page.to_image(antialias=True) does) and save its
     crops: [(crop id, file name, width, height)]."""
-    import pypdfium2
-    from PIL import Image
-
     pdf_path, page_no, crops, dpi, img_dir = job
     scale = dpi / 72.0
     pdf = pypdfium2.PdfDocument(pdf_path)
     try:
         page = pdf[page_no - 1]
-        image = page.render(scale=scale, prefer_bgrx=True).to_pil().convert("RGB")
+        # pixel boxes of the crops on the whole page's bitmap (pypdfium2's size: ceil(points * scale))
+        width, height = math.ceil(page.get_width() * scale), math.ceil(page.get_height() * scale)
+        if page.get_rotation() % 180:
+            width, height = height, width
+        boxes = []
+        for crop_id, region in crops:
+            x0, top, x1, bottom = (int(round(v * scale)) for v in region)
+            boxes.append((crop_id, (x0, top, min(width, max(x1, x0 + 1)), min(height, max(bottom, top + 1)))))
+        left, top = min(b[0] for _, b in boxes), min(b[1] for _, b in boxes)
+        right, bottom = max(b[2] for _, b in boxes), max(b[3] for _, b in boxes)
+        # Only the part of the page the crops cover is rendered: pdfium cuts whole pixels
+        # (ceil(points * scale)) off each side, so the pixels are those of a whole-page render.
+        # As RGB (pdfium's BGR with the bytes reversed) the bitmap is the image as it is.
+        cut = tuple(max(0.0, px - 1e-6) / scale for px in (left, height - bottom, width - right, top))
+        image = page.render(scale=scale, rev_byteorder=True, crop=cut).to_pil()
         page.close()
     finally:
         pdf.close()
     saved = []
-    for crop_id, region in crops:
-        box = tuple(int(round(v * scale)) for v in region)
-        box = (box[0], box[1], min(image.width, max(box[2], box[0] + 1)), min(image.height, max(box[3], box[1] + 1)))
-        part = image.crop(box).quantize(colors=PALETTE_COLORS, method=Image.Quantize.FASTOCTREE)
+    for crop_id, (x0, y0, x1, y1) in boxes:
+        part = image.crop((x0 - left, y0 - top, x1 - left, y1 - top))
+        part = part.quantize(colors=PALETTE_COLORS, method=Image.Quantize.FASTOCTREE)
         name = f"p{page_no:02d}-{crop_id}.png"
         part.save(Path(img_dir) / name, compress_level=PNG_COMPRESSION)
         saved.append((crop_id, name, part.width, part.height))
