@@ -138,20 +138,27 @@ class ForkedWorkers:
     for ever. An error in *fn* is raised here, with the worker's traceback as a note. The
     workers are ended when the ``with`` block is left, however it is left. *what* names the work
     in errors ("reading pages").
+
+    With *here*, this process is one of the *processes*: it forks one worker fewer and takes
+    tasks itself while it waits in :meth:`results`. Work is then done on as many cores with one
+    process less to copy at the fork and to share the cores with (run beside this process's own
+    work, a third process slows the other two down).
     """
 
-    def __init__(self, fn: Callable, tasks: Sequence, processes: int, what: str) -> None:
+    def __init__(self, fn: Callable, tasks: Sequence, processes: int, what: str, here: bool = False) -> None:
         self.what = what
+        self._fn, self._tasks, self._here = fn, tasks, here
         self._count = len(tasks)
         self._results: dict[int, tuple[bool, object]] = {}
+        self._done_here = 0
         self._died: str | None = None
         self._closing = False
         self._changed = threading.Condition()
         context = multiprocessing.get_context("fork")
-        next_task = context.Value("l", 0)
+        self._next_task = next_task = context.Value("l", 0)
         self._workers: list[tuple[multiprocessing.Process, object]] = []
         try:
-            for _ in range(processes):
+            for _ in range(processes - 1 if here else processes):
                 receive, send = context.Pipe(duplex=False)
                 worker = context.Process(target=_work, args=(fn, tasks, next_task, send), daemon=True,
                                          name=f"review-extract {what}")
@@ -173,6 +180,9 @@ class ForkedWorkers:
     def results(self, deadline: Deadline | None = None) -> Iterator:
         """Each task's result in task order, as it arrives; within *deadline* if given."""
         for index in range(self._count):
+            while self._here and index not in self._results and self._died is None and self._run_one_here():
+                if deadline is not None:
+                    deadline.check(self.what)
             with self._changed:
                 while index not in self._results and self._died is None:
                     remaining = deadline.remaining if deadline is not None else None
@@ -186,6 +196,22 @@ class ForkedWorkers:
             if not ok:
                 raise value
             yield value
+
+    def _run_one_here(self) -> bool:
+        """Take the next free task and run it in this process; False when none is left."""
+        with self._next_task.get_lock():
+            index = self._next_task.value
+            self._next_task.value = index + 1
+        if index >= self._count:
+            return False
+        try:
+            result = (True, self._fn(self._tasks[index]))
+        except Exception as exc:  # noqa: BLE001 - raised by results() in task order, as a worker's
+            result = (False, exc)
+        with self._changed:
+            self._results[index] = result
+            self._done_here += 1
+        return True
 
     def _collect(self) -> None:
         """Read results as they come; notice a worker that dies before the work is done."""
@@ -207,7 +233,7 @@ class ForkedWorkers:
                 elif ready in running:
                     worker = running.pop(ready)
                     worker.join()
-                    if worker.exitcode != 0 and received < self._count and not self._closing:
+                    if worker.exitcode != 0 and received + self._done_here < self._count and not self._closing:
                         code = worker.exitcode
                         reason = (f"killed by {signal.Signals(-code).name}" if code < 0 and -code in
                                   signal.valid_signals() else f"exit status {code}")

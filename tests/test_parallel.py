@@ -322,3 +322,24 @@ def test_forked_workers_stop_at_the_deadline():
         with pytest.raises(ExtractionTimeoutError, match="sleeping"):
             list(workers.results(Deadline(0.5, "test")))
     assert not _children(os.getpid()) - before
+
+
+def _square_where(n: int) -> tuple[int, int]:
+    time.sleep(0.05)  # long enough for both processes to take tasks
+    return n * n, os.getpid()
+
+
+def test_forked_workers_here_share_the_tasks_with_this_process():
+    from pipeline.parallel import ForkedWorkers
+
+    before = _children(os.getpid())
+    with ForkedWorkers(_square_where, list(range(12)), 2, "squaring", here=True) as workers:
+        forked = _children(os.getpid()) - before
+        results = list(workers.results())
+    assert [r for r, _ in results] == [n * n for n in range(12)]
+    done_by = {pid for _, pid in results}
+    assert len(forked) == 1 and done_by == forked | {os.getpid()}, (forked, done_by)
+    with ForkedWorkers(_square_or_die, [5, 1, 2], 2, "squaring", here=True) as workers:
+        with pytest.raises(ValueError, match="five"):  # raised in task order, wherever it ran
+            list(workers.results())
+    assert not _children(os.getpid()) - before

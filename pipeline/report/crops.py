@@ -276,7 +276,7 @@ class CropBook:
 
     def render(self, report_dir: Path) -> None:
         """Render every page that has crops once and save each crop as a palette PNG; the pages
-        are shared among worker processes (pipeline.parallel)."""
+        are shared between this process and worker processes (pipeline.parallel)."""
         from pipeline.parallel import ForkedWorkers, worker_processes
 
         if not self.available or not self.crops:
@@ -289,7 +289,7 @@ class CropBook:
                 for page_no, crops in sorted(by_page.items())]
         processes = min(worker_processes(), len(jobs))
         if processes > 1:
-            with ForkedWorkers(_render_page, jobs, processes, "rendering report images") as workers:
+            with ForkedWorkers(_render_page, jobs, processes, "rendering report images", here=True) as workers:
                 rendered = list(workers.results())
         else:
             rendered = [_render_page(job) for job in jobs]
