@@ -593,3 +593,41 @@ def test_invalid_registry_cell_is_kept_and_warned_not_fatal(tmp_path):
     write_dataset(ds, tmp_path / "dataset")
     assert (tmp_path / "dataset" / "trials.csv").exists()
     assert len(ds.table_rows) == 2  # the damaged row is still exported
+
+
+def test_record_dict_equals_asdict_and_copies_containers():
+    """record_dict skips asdict's deep copy of scalars only: nested records, named tuples and
+    containers come out exactly as asdict gives them, and as copies."""
+    from collections import namedtuple
+    from dataclasses import asdict
+
+    from pipeline.reconcile.model import record_dict
+
+    Point = namedtuple("Point", "x y")
+
+    @dataclass
+    class Inner:
+        label: str
+        values: list[float] = field(default_factory=list)
+
+    @dataclass
+    class Outer:
+        name: str
+        count: int | None
+        score: float
+        flag: bool
+        inner: Inner
+        items: list[dict]
+        pair: tuple
+        point: Point
+        tags: set[str]
+
+    record = Outer("a", None, 1.5, True, Inner("b", [1.0, 2.0]), [{"k": Inner("c")}, {"n": [1, (2, 3)]}],
+                   (Inner("d"), "e"), Point(Inner("f"), 2), {"x"})
+    got = record_dict(record)
+    assert got == asdict(record)
+    assert type(got["pair"]) is tuple and type(got["point"]) is Point
+    got["items"][1]["n"].append(9)
+    got["inner"]["values"].append(3.0)
+    got["tags"].add("y")
+    assert record.items[1]["n"] == [1, (2, 3)] and record.inner.values == [1.0, 2.0] and record.tags == {"x"}

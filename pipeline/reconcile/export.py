@@ -90,10 +90,15 @@ def readable_by_frictionless(package: dict) -> dict:
 
 # --- CSV / JSON Lines -------------------------------------------------------------------------
 
+_PLAIN_SCALARS = (str, int, bool, type(None))  # exact types: numpy scalars are converted below
+
+
 def python_value(value: Any) -> Any:
     """pandas/numpy scalars and containers -> plain Python (NaN/NA -> None)."""
-    if value is None:
-        return None
+    if type(value) in _PLAIN_SCALARS:  # most cells: nothing to convert
+        return value
+    if type(value) is float:
+        return None if math.isnan(value) else value
     if isinstance(value, dict):
         return {k: python_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -114,7 +119,9 @@ def python_value(value: Any) -> Any:
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     cols = list(df.columns)
-    return [{c: python_value(v) for c, v in zip(cols, row)} for row in df.itertuples(index=False, name=None)]
+    # Series.tolist gives Python scalars (pd.NA for the nulls of nullable columns), column by column
+    values = [[python_value(v) for v in df[c].tolist()] for c in cols]
+    return [dict(zip(cols, row)) for row in zip(*values)]
 
 
 def csv_cell(spec: FieldSpec, value: Any) -> Any:
@@ -136,12 +143,15 @@ def csv_cell(spec: FieldSpec, value: Any) -> Any:
 
 
 def write_csv(df: pd.DataFrame, specs: tuple[FieldSpec, ...], path: Path) -> None:
-    by_name = {s.name: s for s in specs}
-    rows = [{k: csv_cell(by_name[k], v) for k, v in rec.items()} for rec in records(df)]
-    out = pd.DataFrame(rows, columns=list(df.columns))
+    """One CSV row per frame row; lists and booleans as :func:`csv_cell` prints them, numbers as
+    pandas prints its typed columns (integers without a decimal point, nulls as empty cells)."""
+    out = df.copy(deep=False)
     for spec in specs:
-        if spec.type == "integer":
-            out[spec.name] = pd.array(out[spec.name], dtype="Int64")
+        if spec.type.startswith("list[") or spec.type == "boolean":
+            out[spec.name] = pd.Series([csv_cell(spec, python_value(v)) for v in df[spec.name].tolist()],
+                                       index=df.index, dtype="object")
+        elif spec.type == "integer":
+            out[spec.name] = pd.array(df[spec.name], dtype="Int64")
     out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 

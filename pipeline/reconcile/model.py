@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+import copy
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
 from typing import Any
 
 from pipeline.records import BBox
@@ -90,7 +92,7 @@ class TrialRecord:
     unresolved_fields: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return record_dict(self)
 
 
 TRIAL_COLUMNS = [f.name for f in fields(TrialRecord)]
@@ -205,12 +207,41 @@ def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def record_dict(obj: Any) -> dict[str, Any]:
+    """``dataclasses.asdict(obj)``, the same dict, without asdict's recursive deep copy of every
+    scalar field: the write stage turns thousands of records into frames, most fields scalars."""
+    return {name: _copied(getattr(obj, name)) for name in _field_names(type(obj))}
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _copied(value: Any) -> Any:
+    """A field value as asdict copies it: nested dataclasses as dicts, containers rebuilt."""
+    if type(value) in _SCALAR_TYPES:  # immutable: asdict's deep copy returns them unchanged
+        return value
+    if is_dataclass(value) and not isinstance(value, type):
+        return record_dict(value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # named tuple
+        return type(value)(*[_copied(v) for v in value])
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(v) for v in value)
+    if isinstance(value, dict):
+        return type(value)((_copied(k), _copied(v)) for k, v in value.items())
+    return copy.deepcopy(value)
+
+
 def plain(obj: Any) -> dict[str, Any]:
     """A duck-typed record (dataclass, pydantic model, namedtuple, plain object or dict) as a dict."""
     if isinstance(obj, dict):
         return dict(obj)
     if is_dataclass(obj):
-        return asdict(obj)
+        return record_dict(obj)
     if hasattr(obj, "model_dump"):
         return obj.model_dump()
     if hasattr(obj, "_asdict"):

@@ -9,14 +9,14 @@ derived from it. Bump the version when a field is added, renamed or changes mean
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 
 from pipeline.errors import SchemaValidationError
-from pipeline.reconcile.model import TRIAL_COLUMNS, TrialDataset, plain, value_text
+from pipeline.reconcile.model import TRIAL_COLUMNS, TrialDataset, plain, record_dict, value_text
 from pipeline.reconcile.normalize import (
     BINDING_FORMATS,
     BINDING_ORIGINS,
@@ -200,7 +200,7 @@ EVIDENCE_FIELDS: tuple[FieldSpec, ...] = (
 def dataset_frames(ds: TrialDataset) -> dict[str, pd.DataFrame]:
     registry = {t.trial_id: t.registry_id for t in ds.trials}
     trials = frame([t.to_dict() for t in ds.trials], TRIAL_FIELDS)
-    conflicts = frame([asdict(c) for c in ds.conflicts], CONFLICT_FIELDS)
+    conflicts = frame([record_dict(c) for c in ds.conflicts], CONFLICT_FIELDS)
     evidence_rows = []
     for ob in ds.evidence:
         bbox = tuple(round(v, 2) for v in ob.bbox) if ob.bbox else (None, None, None, None)
