@@ -318,17 +318,16 @@ def _ner_tasks(texts: list[str], processes: int) -> list[list[str]]:
 def _model_entities_running(ner, texts: list[str]):
     """Start the NER model on *texts*; yields a function that returns its entities per text.
 
-    The CNN is the stage's main cost: it runs in a forked worker (returning plain tuples) while
-    the caller goes on (from the main thread only, see worker_processes), and in this process
-    too once the caller asks for the entities. The workers are ended on any exit (a time
-    limit, an error in the caller).
+    The CNN is the stage's main cost: it runs in forked workers (returning plain tuples) while
+    the caller goes on (from the main thread only, see worker_processes). The workers are ended
+    on any exit (a time limit, an error in the caller).
     """
     processes = worker_processes()  # 1 off the main thread: forking there copies other threads' locks
     if processes < 2 or len(texts) <= NER_TEXTS_PER_TASK:
         yield lambda: _model_entities(ner, texts)
         return
     with ForkedWorkers(functools.partial(_model_entities, ner), _ner_tasks(texts, processes), processes,
-                       "running the NER model", here=True) as workers:
+                       "running the NER model") as workers:
         yield lambda: [ents for task in workers.results() for ents in task]
 
 
