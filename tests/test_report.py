@@ -352,6 +352,21 @@ def test_a_sentence_is_traced_to_the_lines_it_was_printed_on(review_pdf, tmp_pat
     assert last[0] == 50.0 and 50.0 < last[2] < 300.0
 
 
+def test_a_sentence_on_one_line_is_cut_at_both_ends(review_pdf, tmp_path):
+    from pipeline.report.crops import CropBook
+
+    book = CropBook(review_pdf, tmp_path / "img")
+    blocks = _two_line_block(review_pdf)
+    text = blocks[0]["text"]
+    (box,) = book.locate_sentence(3, "Last.", blocks)
+    book.close()
+    at, end = text.index("Last"), len(text)
+    line_start = blocks[0]["lines"][1][0]
+    share = (at - line_start) / (end - line_start)
+    assert box[1] == 114.0 and abs(box[0] - (50.0 + 250.0 * share)) < 1e-6
+    assert box[2] == pytest.approx(300.0 - 250.0 / (end - line_start))  # to its last letter, not the full stop
+
+
 def test_a_folder_without_printed_lines_highlights_the_block(review_pdf, tmp_path):
     """Text blocks written before they kept their lines: the sentence is found in the block,
     highlighted on the block's box (cut at the sentence's share of its characters)."""

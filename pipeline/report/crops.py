@@ -264,13 +264,11 @@ class CropBook:
         if end <= start:
             return []
         hit = sorted(set(owner[start:end]))
-        boxes = [units[i][0] for i in hit]
         # The sentence's first and last lines are cut where it starts and ends, at its share of
         # the line's characters (the lines keep no word positions: near, not exact, in a
         # proportional font).
-        boxes[0] = _cut_line(*units[hit[0]], start=offsets[start])
-        boxes[-1] = _cut_line(boxes[-1], *units[hit[-1]][1:], stop=offsets[end - 1] + 1)
-        return boxes
+        return [_cut_line(*units[i], start=offsets[start] if i == hit[0] else None,
+                          stop=offsets[end - 1] + 1 if i == hit[-1] else None) for i in hit]
 
     # ---------------------------------------------------------------- rendering
 
