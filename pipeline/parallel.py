@@ -63,8 +63,9 @@ def settle_process() -> None:
     - Memory freed by glibc's malloc is kept for the next allocation instead of going back to
       the system at once (and blocks up to 32 MiB come from the heap, not from a mapping of
       their own): each page handed back is faulted in and zeroed again when memory is next
-      needed. A third fewer page faults, about 0.3 s of system CPU per review; the peak RSS is
-      the same.
+      needed. A third fewer page faults, about 0.3 s of system CPU per review; the peak RSS of
+      one review is the same, a batch keeps its high-water mark (the memory of the largest
+      documents it has run at once) instead of shrinking between documents.
     - At exit, the objects still alive are frozen out of the collector's reach: the interpreter's
       last collections would walk every one of them (the pages, models and tables of a review:
       about half a second) to free memory the system takes back with the process anyway. Every
