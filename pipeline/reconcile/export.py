@@ -110,8 +110,6 @@ def python_value(value: Any) -> Any:
             return None
     except (TypeError, ValueError):
         pass
-    if isinstance(value, float) and math.isnan(value):
-        return None
     if hasattr(value, "item"):
         return value.item()
     return value

@@ -381,8 +381,6 @@ def drop_leaders(words: list[Word]) -> list[Word]:
     return out
 
 
-
-
 def _header_lines_in_body(header_words: list[Word], body_cols: dict[int, list[Word]],
                           columns: list[tuple[float, float]]) -> set[int]:
     """Words of the body's first lines that go on with the header above them: a rule under
